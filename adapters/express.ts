@@ -1,0 +1,78 @@
+/**
+ * express-session store: `app.use(session({ store: new DynamoDBStore(options), ... }))`.
+ * Only translates between express-session's callbacks and the engine.
+ * @packageDocumentation
+ */
+import session, { type SessionData } from 'express-session';
+import { SessionEngine } from '../src/engine.js';
+import type { EngineOptions } from '../src/options.js';
+import { type Callback, isRecord, secondsOf, settle } from './shared.js';
+
+/** Options of the express-session store: the engine's options. @public */
+export type DynamoDBStoreOptions = EngineOptions<Record<string, unknown>>;
+
+/**
+ * The cookie is stored without `expires`: the item's expiry is the one truth, and `get` puts it back
+ * (for persistent cookies), so a throttled touch never leaves a stale expiry inside the data.
+ */
+function toData(sess: SessionData): Record<string, unknown> {
+  const cookie: unknown = sess.cookie;
+  const json: unknown = isRecord(cookie) && typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
+  const { expires: _expires, ...rest } = isRecord(json) ? json : {};
+  return { ...sess, cookie: rest };
+}
+
+function toSession(data: Record<string, unknown>, expiresAtSec: number): SessionData {
+  const cookie: Record<string, unknown> = isRecord(data.cookie)
+    ? { ...data.cookie }
+    : { originalMaxAge: null };
+  if (typeof cookie.originalMaxAge === 'number') cookie.expires = new Date(expiresAtSec * 1000).toISOString();
+  return { ...data, cookie } as unknown as SessionData;
+}
+
+/**
+ * A DynamoDB store for express-session.
+ * @example
+ * ```ts
+ * import session from 'express-session';
+ * import { DynamoDBStore } from 'dynamodb-sessions/express';
+ * app.use(session({ store: new DynamoDBStore({ tableName: 'sessions' }), secret, resave: false, saveUninitialized: false }));
+ * ```
+ * @public
+ */
+export class DynamoDBStore extends session.Store {
+  /** The engine doing the DynamoDB work (also for `stats()`). */
+  readonly engine: SessionEngine<Record<string, unknown>>;
+
+  /** Makes no DynamoDB call. @throws InvalidOptionError */
+  constructor(options: DynamoDBStoreOptions = {}) {
+    super();
+    this.engine = new SessionEngine(options);
+  }
+
+  /** Loads a session; `null` when absent or expired; an error when DynamoDB fails. */
+  override get(sid: string, cb: Callback<SessionData | null>): void {
+    settle(
+      this.engine.load(sid).then((record) => (record ? toSession(record.data, record.expiresAtSec) : null)),
+      cb,
+    );
+  }
+
+  /** Saves a session; an unchanged one only has its expiry moved (throttled by `touchAfter`). */
+  override set(sid: string, sess: SessionData, cb?: Callback<void>): void {
+    settle(
+      this.engine.set(sid, toData(sess), secondsOf(sess.cookie?.expires) ?? this.engine.defaultExpiry()),
+      cb,
+    );
+  }
+
+  /** Called for every unmodified session: writes only when the expiry is due or the cookie changed. */
+  override touch(sid: string, sess: SessionData, cb?: Callback<void>): void {
+    this.set(sid, sess, cb);
+  }
+
+  /** Destroys a session; the callback is optional. */
+  override destroy(sid: string, cb?: Callback<void>): void {
+    settle(this.engine.destroy(sid), cb);
+  }
+}

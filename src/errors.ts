@@ -1,0 +1,135 @@
+/**
+ * Typed errors. Every error carries a literal `code`; match on it (or use `instanceof`).
+ * None uses `ENOENT` (read by express-session and `@fastify/session` as "no session") and none
+ * carries a 4xx status (used as the HTTP status by every framework).
+ */
+
+/** Base class of every error this package throws. @public */
+export class DynamoDBSessionsError extends Error {
+  /** A stable, machine-readable code such as `ERR_SESSION_TOO_LARGE`. */
+  readonly code: string;
+  /** HTTP status the frameworks use when the error reaches them; always 5xx. */
+  readonly status: number;
+  /** Same as `status`, for frameworks that read `statusCode`. */
+  readonly statusCode: number;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = options?.status ?? 500;
+    this.statusCode = this.status;
+  }
+}
+
+/** The serialized session does not fit in one DynamoDB item (400 KB). Nothing was written. @public */
+export class SessionTooLargeError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_SESSION_TOO_LARGE';
+  /** Estimated item size in bytes. */
+  readonly sizeBytes: number;
+  /** The limit in bytes (DynamoDB's 400 KB). */
+  readonly limitBytes: number;
+  constructor(sizeBytes: number, limitBytes: number) {
+    super(
+      'ERR_SESSION_TOO_LARGE',
+      `session is too large for one DynamoDB item: about ${sizeBytes} bytes, the limit is ${limitBytes} bytes`,
+    );
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** The session holds a value that cannot be stored (cycle, BigInt, function, symbol, number out of range). @public */
+export class SessionDataError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_SESSION_DATA';
+  /** Where the value was found, e.g. `session.user.avatar`. */
+  readonly path: string;
+  constructor(path: string, reason: string) {
+    super('ERR_SESSION_DATA', `cannot store ${path}: ${reason}`);
+    this.path = path;
+  }
+}
+
+/** An item found in the table does not have the shape this store writes. @public */
+export class MalformedItemError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_MALFORMED_ITEM';
+  /** The attribute that is missing or of the wrong type. */
+  readonly attribute: string;
+  constructor(attribute: string, reason: string) {
+    super('ERR_MALFORMED_ITEM', `malformed session item: attribute "${attribute}" ${reason}`);
+    this.attribute = attribute;
+  }
+}
+
+/** A session id that cannot be a DynamoDB key (empty, or longer than 2048 bytes with the prefix). @public */
+export class InvalidSessionIdError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_INVALID_SESSION_ID';
+  constructor(reason: string) {
+    super('ERR_INVALID_SESSION_ID', `invalid session id: ${reason}`);
+  }
+}
+
+/** An option has a wrong value; the message names it. @public */
+export class InvalidOptionError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_INVALID_OPTION';
+  /** The option's name. */
+  readonly option: string;
+  constructor(option: string, reason: string) {
+    super('ERR_INVALID_OPTION', `invalid option ${option}: ${reason}`);
+    this.option = option;
+  }
+}
+
+/**
+ * DynamoDB failed or could not be reached (network, timeout, throttling, missing table, wrong key
+ * schema). The SDK error is the `cause`. Status 503: the request failed, the session was not lost.
+ * @public
+ */
+export class StoreUnavailableError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_STORE_UNAVAILABLE';
+  /** The DynamoDB operation, e.g. `GetItem`. */
+  readonly operation: string;
+  /** True when DynamoDB throttled the request (after the client's retries). */
+  readonly throttled: boolean;
+  constructor(operation: string, cause: unknown) {
+    const name = cause instanceof Error ? cause.name : 'Error';
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('ERR_STORE_UNAVAILABLE', `DynamoDB ${operation} failed: ${name}: ${detail}`, {
+      cause,
+      status: 503,
+    });
+    this.operation = operation;
+    this.throttled = isThrottle(cause);
+  }
+}
+
+/** The user index needed for per-user operations is not configured or not in the table. @public */
+export class MissingIndexError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_MISSING_INDEX';
+  /** The index name that was looked for. */
+  readonly index: string;
+  constructor(index: string, reason: string, cause?: unknown) {
+    super('ERR_MISSING_INDEX', `user index "${index}" ${reason}`, { cause });
+    this.index = index;
+  }
+}
+
+/** A sealed (encrypted) item failed authentication: tampered, or sealed with an unknown key. @public */
+export class SessionIntegrityError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_SESSION_INTEGRITY';
+  constructor(reason: string) {
+    super('ERR_SESSION_INTEGRITY', `session item refused: ${reason}`);
+  }
+}
+
+const throttleNames = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
+/** True for the DynamoDB errors that mean "slow down". @internal */
+export function isThrottle(err: unknown): boolean {
+  return err instanceof Error && throttleNames.has(err.name);
+}

@@ -1,0 +1,16 @@
+export type { Plain } from './codec.js';
+export { ITEM_LIMIT_BYTES, SessionEngine, type SessionRecord } from './engine.js';
+export {
+  DynamoDBSessionsError,
+  InvalidOptionError,
+  InvalidSessionIdError,
+  MalformedItemError,
+  MissingIndexError,
+  SessionDataError,
+  SessionIntegrityError,
+  SessionTooLargeError,
+  StoreUnavailableError,
+} from './errors.js';
+export type { CapacityEvent, EngineOptions } from './options.js';
+export type { OperationStats, StatsSnapshot } from './stats.js';
+export { type CreateTableOptions, type CreateTableResult, createTable } from './table.js';

@@ -1,0 +1,170 @@
+import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InvalidOptionError } from './errors.js';
+
+/** What one DynamoDB call consumed, as DynamoDB reported it (needs `capacity: true`). @public */
+export interface CapacityEvent {
+  /** `GetItem`, `PutItem`, `UpdateItem`, `DeleteItem`, `Query` or `BatchWriteItem`. */
+  operation: string;
+  /** Read capacity units consumed. */
+  rcu: number;
+  /** Write capacity units consumed. */
+  wcu: number;
+}
+
+/** Options of the session engine and of every adapter's store. Each default is set once, in `resolveOptions`. @public */
+export interface EngineOptions<T = Record<string, unknown>> {
+  /**
+   * A `DynamoDBClient` or `DynamoDBDocumentClient` you made (region, credentials, endpoint and
+   * cross-account roles are yours). It is never destroyed by this package.
+   * @defaultValue a `DynamoDBClient` from the default credential chain, with `clientConfig`
+   */
+  client?: DynamoDBClient | DynamoDBDocumentClient;
+  /**
+   * Settings for the client made when `client` is not given, merged over bounded defaults:
+   * `maxAttempts: 3`, `retryMode: 'standard'`, a 1 s connection timeout and a 3 s request timeout,
+   * so that a hung DynamoDB fails a request within seconds instead of hanging it.
+   */
+  clientConfig?: DynamoDBClientConfig;
+  /** Table name. @defaultValue `'sessions'` */
+  tableName?: string;
+  /** Name of the table's partition key (a string). @defaultValue `'id'` */
+  hashKey?: string;
+  /** Prepended to every session id, so that several apps can share one table. @defaultValue `'session#'` */
+  prefix?: string;
+  /** Attribute that holds the session data. @defaultValue `'sess'` */
+  dataAttribute?: string;
+  /** Attribute that holds the expiry, in epoch seconds; enable DynamoDB TTL on it. @defaultValue `'expires'` */
+  expiresAttribute?: string;
+  /** Strongly consistent reads (twice the read cost). @defaultValue `false` */
+  consistentRead?: boolean;
+  /**
+   * When an eventually consistent read finds nothing, read once more with `ConsistentRead`, so that
+   * a login just written by another instance is not answered as "no session". Costs only on misses.
+   * @defaultValue `true`
+   */
+  consistentReadOnMiss?: boolean;
+  /**
+   * Seconds: an unmodified session's expiry is rewritten at most once per window (DynamoDB bills a
+   * one-attribute update as a write of the whole item). `0` writes on every request.
+   * @defaultValue `3600`
+   */
+  touchAfter?: number;
+  /** Seconds: the lifetime used when the framework gives none (browser-session cookies). @defaultValue `86400` */
+  ttl?: number;
+  /**
+   * Seconds a destroyed session's tombstone is kept, so that a request still in flight cannot write
+   * the session back ("logout is final"). `0` deletes the item instead, without that guarantee.
+   * @defaultValue `3600`
+   */
+  tombstoneSeconds?: number;
+  /** Attribute that marks a tombstone (epoch seconds of the destroy). @defaultValue `'destroyed'` */
+  tombstoneAttribute?: string;
+  /**
+   * Returns the user a session belongs to, stored beside it for `listUserSessions` and
+   * `destroyUserSessions`. Without it nothing changes in cost or item shape.
+   */
+  userId?: (session: T) => string | undefined;
+  /** Attribute that holds the user id. @defaultValue `'uid'` */
+  userIdAttribute?: string;
+  /** Global secondary index on `userIdAttribute`. @defaultValue `'uid-index'` */
+  userIndex?: string;
+  /** How many sessions this process remembers (digest and stored expiry) to skip unneeded writes. @defaultValue `10000` */
+  cacheSize?: number;
+  /** Ask DynamoDB for the consumed capacity of every call (`stats()` RCU/WCU, `onCapacity`). @defaultValue `false` */
+  capacity?: boolean;
+  /** Called with the consumed capacity of every call; turns `capacity` on. */
+  onCapacity?: (event: CapacityEvent) => void;
+}
+
+/** Options with every default applied. @internal */
+export interface ResolvedOptions<T> {
+  tableName: string;
+  hashKey: string;
+  prefix: string;
+  dataAttribute: string;
+  expiresAttribute: string;
+  consistentRead: boolean;
+  consistentReadOnMiss: boolean;
+  touchAfter: number;
+  ttl: number;
+  tombstoneSeconds: number;
+  tombstoneAttribute: string;
+  userId: ((session: T) => string | undefined) | undefined;
+  userIdAttribute: string;
+  userIndex: string;
+  cacheSize: number;
+  capacity: boolean;
+  onCapacity: ((event: CapacityEvent) => void) | undefined;
+}
+
+const attributeName = /^[A-Za-z0-9_.-]{1,255}$/;
+
+function name(option: string, value: string | undefined, fallback: string): string {
+  const v = value ?? fallback;
+  if (typeof v !== 'string' || !attributeName.test(v)) {
+    throw new InvalidOptionError(
+      option,
+      `expected 1-255 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(v)}`,
+    );
+  }
+  return v;
+}
+
+function seconds(option: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+    throw new InvalidOptionError(option, `expected a number of seconds >= ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+function flag(option: string, value: boolean | undefined, fallback: boolean): boolean {
+  const v = value ?? fallback;
+  if (typeof v !== 'boolean') throw new InvalidOptionError(option, `expected a boolean, got ${typeof v}`);
+  return v;
+}
+
+/** Applies the defaults; throws `InvalidOptionError` naming the first bad option. Never mutates input. @internal */
+export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T> {
+  if (options.userId !== undefined && typeof options.userId !== 'function') {
+    throw new InvalidOptionError('userId', 'expected a function (session) => string | undefined');
+  }
+  if (options.onCapacity !== undefined && typeof options.onCapacity !== 'function') {
+    throw new InvalidOptionError('onCapacity', 'expected a function');
+  }
+  const prefix = options.prefix ?? 'session#';
+  if (typeof prefix !== 'string' || Buffer.byteLength(prefix) > 1024) {
+    throw new InvalidOptionError('prefix', 'expected a string of at most 1024 bytes');
+  }
+  const resolved: ResolvedOptions<T> = {
+    tableName: name('tableName', options.tableName, 'sessions'),
+    hashKey: name('hashKey', options.hashKey, 'id'),
+    prefix,
+    dataAttribute: name('dataAttribute', options.dataAttribute, 'sess'),
+    expiresAttribute: name('expiresAttribute', options.expiresAttribute, 'expires'),
+    consistentRead: flag('consistentRead', options.consistentRead, false),
+    consistentReadOnMiss: flag('consistentReadOnMiss', options.consistentReadOnMiss, true),
+    touchAfter: seconds('touchAfter', options.touchAfter, 3600, 0),
+    ttl: seconds('ttl', options.ttl, 86_400, 1),
+    tombstoneSeconds: seconds('tombstoneSeconds', options.tombstoneSeconds, 3600, 0),
+    tombstoneAttribute: name('tombstoneAttribute', options.tombstoneAttribute, 'destroyed'),
+    userId: options.userId,
+    userIdAttribute: name('userIdAttribute', options.userIdAttribute, 'uid'),
+    userIndex: name('userIndex', options.userIndex, 'uid-index'),
+    cacheSize: seconds('cacheSize', options.cacheSize, 10_000, 0),
+    capacity: flag('capacity', options.capacity ?? (options.onCapacity ? true : undefined), false),
+    onCapacity: options.onCapacity,
+  };
+  const attrs = [
+    resolved.hashKey,
+    resolved.dataAttribute,
+    resolved.expiresAttribute,
+    resolved.tombstoneAttribute,
+  ];
+  if (resolved.userId) attrs.push(resolved.userIdAttribute);
+  if (new Set(attrs).size !== attrs.length) {
+    throw new InvalidOptionError('hashKey', `attribute names must differ, got ${attrs.join(', ')}`);
+  }
+  return resolved;
+}

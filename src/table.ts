@@ -1,0 +1,110 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** Options of `createTable`. @public */
+export interface CreateTableOptions {
+  /** @defaultValue `'sessions'` */
+  tableName?: string;
+  /** @defaultValue `'id'` */
+  hashKey?: string;
+  /** The TTL attribute. @defaultValue `'expires'` */
+  expiresAttribute?: string;
+  /** Also create the global secondary index for per-user operations. @defaultValue `false` */
+  userIndex?: boolean | string;
+  /** @defaultValue `'uid'` */
+  userIdAttribute?: string;
+  /** `on-demand` (PAY_PER_REQUEST) or `provisioned` (with `readCapacity`/`writeCapacity`). @defaultValue `'on-demand'` */
+  billing?: 'on-demand' | 'provisioned';
+  /** @defaultValue `5` */
+  readCapacity?: number;
+  /** @defaultValue `5` */
+  writeCapacity?: number;
+  /** Seconds to wait for the table to become ACTIVE. @defaultValue `120` */
+  waitSeconds?: number;
+}
+
+/** What `createTable` did. @public */
+export interface CreateTableResult {
+  created: boolean;
+  ttlEnabled: boolean;
+}
+
+/**
+ * Creates the session table if it is missing, waits until it is ACTIVE and enables TTL on the
+ * expiry attribute. Idempotent. For development, tests and the CLI; never called by the store.
+ * @example
+ * ```ts
+ * await createTable(new DynamoDBClient({}), { tableName: 'sessions' });
+ * ```
+ * @public
+ */
+export async function createTable(
+  client: DynamoDBClient | DynamoDBDocumentClient,
+  options: CreateTableOptions = {},
+): Promise<CreateTableResult> {
+  const ddb = client as DynamoDBClient;
+  const tableName = options.tableName ?? 'sessions';
+  const hashKey = options.hashKey ?? 'id';
+  const expires = options.expiresAttribute ?? 'expires';
+  const uid = options.userIdAttribute ?? 'uid';
+  const index = options.userIndex === true ? 'uid-index' : options.userIndex || undefined;
+  const provisioned = options.billing === 'provisioned';
+  const throughput = {
+    ReadCapacityUnits: options.readCapacity ?? 5,
+    WriteCapacityUnits: options.writeCapacity ?? 5,
+  };
+  let created = false;
+  try {
+    await ddb.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (err) {
+    if (!(err instanceof Error && err.name === 'ResourceNotFoundException')) throw err;
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: hashKey, AttributeType: 'S' },
+          ...(index ? [{ AttributeName: uid, AttributeType: 'S' as const }] : []),
+        ],
+        KeySchema: [{ AttributeName: hashKey, KeyType: 'HASH' }],
+        BillingMode: provisioned ? 'PROVISIONED' : 'PAY_PER_REQUEST',
+        ...(provisioned && { ProvisionedThroughput: throughput }),
+        ...(index && {
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: index,
+              KeySchema: [{ AttributeName: uid, KeyType: 'HASH' }],
+              // keys only: a touch (expiry update) then writes nothing to the index
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+              ...(provisioned && { ProvisionedThroughput: throughput }),
+            },
+          ],
+        }),
+      }),
+    );
+    created = true;
+  }
+  await waitUntilTableExists(
+    { client: ddb, maxWaitTime: options.waitSeconds ?? 120 },
+    { TableName: tableName },
+  );
+  const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  let ttlEnabled = status === 'ENABLED' || status === 'ENABLING';
+  if (!ttlEnabled) {
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: expires, Enabled: true },
+      }),
+    );
+    ttlEnabled = true;
+  }
+  return { created, ttlEnabled };
+}
