@@ -9,20 +9,21 @@ import type { EngineOptions } from '../src/options.js';
 import { type Callback, isRecord, secondsOf, settle } from './shared.js';
 
 /** Options of the express-session store: the engine's options. @public */
-export type DynamoDBStoreOptions = EngineOptions<Record<string, unknown>>;
+export type DynamoDBStoreOptions = EngineOptions<SessionData>;
 
 /**
  * The cookie is stored without `expires`: the item's expiry is the one truth, and `get` puts it back
  * (for persistent cookies), so a throttled touch never leaves a stale expiry inside the data.
  */
-function toData(sess: SessionData): Record<string, unknown> {
+function toData(sess: SessionData): SessionData {
   const cookie: unknown = sess.cookie;
   const json: unknown = isRecord(cookie) && typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
   const { expires: _expires, ...rest } = isRecord(json) ? json : {};
-  return { ...sess, cookie: rest };
+  return { ...sess, cookie: rest } as unknown as SessionData;
 }
 
-function toSession(data: Record<string, unknown>, expiresAtSec: number): SessionData {
+function toSession(session: SessionData, expiresAtSec: number): SessionData {
+  const data = session as unknown as Record<string, unknown>;
   const cookie: Record<string, unknown> = isRecord(data.cookie)
     ? { ...data.cookie }
     : { originalMaxAge: null };
@@ -42,7 +43,7 @@ function toSession(data: Record<string, unknown>, expiresAtSec: number): Session
  */
 export class DynamoDBStore extends session.Store {
   /** The engine doing the DynamoDB work (also for `stats()`). */
-  readonly engine: SessionEngine<Record<string, unknown>>;
+  readonly engine: SessionEngine<SessionData>;
 
   /** Makes no DynamoDB call. @throws InvalidOptionError */
   constructor(options: DynamoDBStoreOptions = {}) {

@@ -22,10 +22,14 @@ try {
   code = await new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-timeout=120000', ...selected],
+      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=120000', ...selected],
       {
         stdio: 'inherit',
-        env: { ...process.env, DYNAMODB_ENDPOINT: ddb.endpoint },
+        env: {
+          ...process.env,
+          DYNAMODB_ENDPOINT: ddb.endpoint,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
       },
     );
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
