@@ -6,7 +6,15 @@
 import session, { type SessionData } from 'express-session';
 import { SessionEngine } from '../src/engine.js';
 import type { EngineOptions } from '../src/options.js';
+import type {
+  DestroyUserSessionsOptions,
+  DestroyUserSessionsResult,
+  ListUserSessionsOptions,
+  UserSession,
+} from '../src/users.js';
 import { type Callback, isRecord, secondsOf, settle } from './shared.js';
+
+export type { Callback } from './shared.js';
 
 /** Options of the express-session store: the engine's options. @public */
 export type DynamoDBStoreOptions = EngineOptions<SessionData>;
@@ -75,5 +83,18 @@ export class DynamoDBStore extends session.Store {
   /** Destroys a session; the callback is optional. */
   override destroy(sid: string, cb?: Callback<void>): void {
     settle(this.engine.destroy(sid), cb);
+  }
+
+  /** Lists a user's live sessions (needs `userId` and the user index). @throws MissingIndexError, StoreUnavailableError */
+  listUserSessions(userId: string, options?: ListUserSessionsOptions): Promise<UserSession[]> {
+    return this.engine.listUserSessions(userId, options);
+  }
+
+  /** Destroys every session of a user but those in `except` ("log out other devices"). @throws MissingIndexError, StoreUnavailableError */
+  destroyUserSessions(
+    userId: string,
+    options?: DestroyUserSessionsOptions,
+  ): Promise<DestroyUserSessionsResult> {
+    return this.engine.destroyUserSessions(userId, options);
   }
 }

@@ -6,6 +6,8 @@ import java.lang.reflect.Method;
  * every interface, so this builds the same server, sets the host of its Jetty
  * connector before starting it, and prints the port it listens on.
  * Everything goes through reflection so that only java.base is needed to compile.
+ * It exits when its standard input closes, so it never outlives the process that started it,
+ * even one killed by a signal.
  */
 public class LoopbackDynamoDBLocal {
   public static void main(String[] args) throws Exception {
@@ -25,5 +27,17 @@ public class LoopbackDynamoDBLocal {
       System.out.println("LISTENING 127.0.0.1:" + localPort.invoke(connector));
     }
     System.out.flush();
+    Thread watchdog = new Thread(() -> {
+      try {
+        while (System.in.read() != -1) {
+          // nothing is ever sent: only the end of the stream matters
+        }
+      } catch (java.io.IOException ignored) {
+        // a broken pipe means the parent is gone too
+      }
+      Runtime.getRuntime().halt(0);
+    });
+    watchdog.setDaemon(true);
+    watchdog.start();
   }
 }

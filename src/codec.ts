@@ -13,7 +13,14 @@ export type Plain = string | number | boolean | null | Plain[] | { [key: string]
 // DynamoDB numbers: 38 significant digits, magnitude 1E-130 to 9.9E+125
 const maxNumber = 9.9e125;
 const minNumber = 1e-130;
-const maxDepth = 32; // DynamoDB nests documents 32 levels deep
+const maxDepth = 31; // DynamoDB nests 32 levels deep, the item itself being the first
+
+/** Sets an own property; a plain assignment of `__proto__` would replace the prototype instead. */
+function put<V>(target: { [key: string]: V }, key: string, value: V): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
 
 function describe(value: unknown): string {
   if (typeof value === 'bigint') return 'a BigInt has no JSON form';
@@ -63,7 +70,9 @@ export function toPlain(value: unknown, path = 'session', ancestors: unknown[] =
     const source = value as Record<string, unknown>;
     for (const key of Object.keys(source).sort()) {
       const v = toPlain(source[key], `${path}.${key}`, ancestors);
-      if (v !== undefined) map[key] = v;
+      if (v === undefined) continue;
+      if (key === '') throw new SessionDataError(`${path}[""]`, 'DynamoDB cannot store an empty key');
+      put(map, key, v);
     }
     out = map;
   }
@@ -89,7 +98,7 @@ export function marshal(value: Plain): AttributeValue {
 /** Plain object to a DynamoDB map. @internal */
 export function marshalMap(value: { [key: string]: Plain }): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};
-  for (const key in value) out[key] = marshal(value[key] as Plain);
+  for (const key of Object.keys(value)) put(out, key, marshal(value[key] as Plain));
   return out;
 }
 
@@ -112,7 +121,7 @@ export function unmarshalMap(
   attribute: string,
 ): { [key: string]: Plain } {
   const out: { [key: string]: Plain } = {};
-  for (const key of Object.keys(map).sort()) out[key] = unmarshal(map[key] as AttributeValue, attribute);
+  for (const key of Object.keys(map).sort()) put(out, key, unmarshal(map[key] as AttributeValue, attribute));
   return out;
 }
 
@@ -121,7 +130,7 @@ export function sortKeys(value: Plain): Plain {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(sortKeys);
   const out: { [key: string]: Plain } = {};
-  for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key] as Plain);
+  for (const key of Object.keys(value).sort()) put(out, key, sortKeys(value[key] as Plain));
   return out;
 }
 
@@ -129,12 +138,13 @@ export function sortKeys(value: Plain): Plain {
 export function sizeOf(value: Plain): number {
   if (value === null || typeof value === 'boolean') return 1;
   if (typeof value === 'string') return Buffer.byteLength(value);
-  if (typeof value === 'number') return 1 + Math.ceil(String(value).replace(/[-.]|e.*$/g, '').length / 2);
+  // digits are stored in pairs aligned on the decimal point: up to one pair more than half the digits
+  if (typeof value === 'number') return 2 + Math.ceil(String(value).replace(/[-.]|e.*$/g, '').length / 2);
   let size = 3;
   if (Array.isArray(value)) {
     for (const v of value) size += 1 + sizeOf(v);
   } else {
-    for (const key in value) size += 1 + Buffer.byteLength(key) + sizeOf(value[key] as Plain);
+    for (const key of Object.keys(value)) size += 1 + Buffer.byteLength(key) + sizeOf(value[key] as Plain);
   }
   return size;
 }

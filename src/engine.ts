@@ -10,7 +10,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { LruCache } from './cache.js';
-import { decodeData, encodeData, type Plain, sizeOf, toPlain } from './codec.js';
+import { type Plain, sizeOf, toPlain } from './codec.js';
+import { DataCodec } from './data.js';
 import {
   InvalidSessionIdError,
   isThrottle,
@@ -21,6 +22,14 @@ import {
 } from './errors.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
+import {
+  type DestroyUserSessionsOptions,
+  type DestroyUserSessionsResult,
+  destroyUserSessions,
+  type ListUserSessionsOptions,
+  listUserSessions,
+  type UserSession,
+} from './users.js';
 
 const debug = debuglog('dynamodb-sessions');
 
@@ -30,6 +39,7 @@ const maxKeyBytes = 2048;
 
 /** A session as stored: its data and the item's expiry. @public */
 export interface SessionRecord<T> {
+  /** The session data, keys sorted. */
   data: T;
   /** The item's expiry, epoch seconds. */
   expiresAtSec: number;
@@ -55,7 +65,7 @@ function isConditionFailure(err: unknown): boolean {
  * @public
  */
 export class SessionEngine<T extends object = Record<string, unknown>> {
-  /** The options with every default applied. */
+  /** The options with every default applied. @internal */
   readonly options: ResolvedOptions<T>;
   /** @internal */
   readonly client: DynamoDBClient;
@@ -63,6 +73,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   readonly recorder: StatsRecorder;
   private readonly cache: LruCache;
   private readonly capacityInput: { ReturnConsumedCapacity?: 'TOTAL' };
+  private readonly codec: DataCodec;
 
   /** Makes no DynamoDB call: the table must exist (see `createTable`). @throws InvalidOptionError */
   constructor(options: EngineOptions<T> = {}) {
@@ -73,6 +84,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     this.cache = new LruCache(this.options.cacheSize);
     this.recorder = new StatsRecorder(this.options.onCapacity);
     this.capacityInput = this.options.capacity ? { ReturnConsumedCapacity: 'TOTAL' } : {};
+    this.codec = new DataCodec(this.options.compress, this.options.serializer, this.options.encryption);
   }
 
   /** Reads a session; `null` when absent, destroyed or expired. @throws MalformedItemError, StoreUnavailableError */
@@ -117,7 +129,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const o = this.options;
     const item: Record<string, AttributeValue> = {
       [o.hashKey]: { S: key },
-      [o.dataAttribute]: encodeData(plain),
+      [o.dataAttribute]: this.codec.encode(plain, json, data, key),
       [o.expiresAttribute]: { N: String(expires) },
     };
     const uid = o.userId?.(data);
@@ -150,8 +162,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     if (key === null) return;
     const expires = Math.ceil(expiresAtSec);
     const cached = this.cache.get(id);
-    if (cached && expires >= cached.expiresAtSec && expires - cached.expiresAtSec < this.options.touchAfter)
-      return;
+    if (cached && !touchDue(cached.expiresAtSec, expires, this.options.touchAfter)) return;
     const o = this.options;
     const guard = o.tombstoneSeconds > 0 ? ' AND attribute_not_exists(#t)' : '';
     const written = await this.write('UpdateItem', () =>
@@ -203,6 +214,40 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     );
   }
 
+  /**
+   * Lists a user's live sessions (needs the `userId` option and the user index): one `Query` per
+   * index page, then a `BatchGetItem` per 100 sessions for their expiry. Expired and destroyed
+   * sessions are left out. The index is eventually consistent: a session saved a moment ago may be missing.
+   * @param userId - the id `userId` returns for the user's sessions
+   * @returns the sessions, latest expiry first
+   * @throws MissingIndexError when `userId` is not set or the table has no such index; StoreUnavailableError
+   * @example
+   * ```ts
+   * const devices = await engine.listUserSessions('user-42'); // [{ id, expiresAtSec }]
+   * ```
+   */
+  listUserSessions(userId: string, options?: ListUserSessionsOptions): Promise<UserSession[]> {
+    return listUserSessions(this, userId, options);
+  }
+
+  /**
+   * Destroys every session of a user except those in `except` ("log out other devices"), 25 per
+   * `BatchWriteItem`, as tombstones so that no request in flight writes them back. Safe to retry.
+   * @param userId - the id `userId` returns for the user's sessions
+   * @returns how many sessions were destroyed
+   * @throws MissingIndexError when `userId` is not set or the table has no such index; StoreUnavailableError
+   * @example
+   * ```ts
+   * await engine.destroyUserSessions('user-42', { except: req.sessionID });
+   * ```
+   */
+  destroyUserSessions(
+    userId: string,
+    options?: DestroyUserSessionsOptions,
+  ): Promise<DestroyUserSessionsResult> {
+    return destroyUserSessions(this, userId, options, (id) => this.cache.delete(id));
+  }
+
   /** Counters per DynamoDB operation since this engine was made (RCU/WCU need `capacity: true`). */
   stats(): StatsSnapshot {
     return this.recorder.snapshot();
@@ -244,13 +289,17 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   }
 
   private checkSize(item: Record<string, AttributeValue>, jsonLength: number, plain: Plain): void {
-    // JSON text is never much smaller than DynamoDB's size, so small sessions skip the exact count
-    if (jsonLength <= 100_000) return;
-    let size = sizeOf(plain);
+    const data = item[this.options.dataAttribute];
+    // JSON text is never much smaller than DynamoDB's size of a map, so small maps skip the exact count;
+    // compressed, sealed or serialized data is counted as stored
+    if (data?.M !== undefined && jsonLength <= 100_000) return;
+    let size = 0;
     for (const [name, value] of Object.entries(item)) {
       size += Buffer.byteLength(name);
       if (value.S !== undefined) size += Buffer.byteLength(value.S);
+      else if (value.B !== undefined) size += value.B.byteLength;
       else if (value.N !== undefined) size += 21;
+      else if (value === data) size += sizeOf(plain);
     }
     if (size > ITEM_LIMIT_BYTES) throw new SessionTooLargeError(size, ITEM_LIMIT_BYTES);
   }
@@ -285,7 +334,8 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       throw new MalformedItemError(o.expiresAttribute, 'is not a finite number');
     // DynamoDB TTL deletes expired items late (often hours): an expired item can still be read
     if (expiresAtSec <= nowSec()) return null;
-    return { data: decodeData(item[o.dataAttribute], o.dataAttribute) as T, expiresAtSec };
+    const data = this.codec.decode(item[o.dataAttribute], o.dataAttribute, item[o.hashKey]?.S ?? '');
+    return data === null ? null : { data: data as T, expiresAtSec };
   }
 
   /** Sends one call, counting it; a failure becomes `StoreUnavailableError`. @internal */
@@ -321,6 +371,17 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       return false;
     }
   }
+}
+
+/**
+ * Whether a touch must write: the expiry moves earlier, or later by `touchAfter` or by a fifth of
+ * the session's lifetime, whichever is less. So the item's expiry never lags the cookie's by more
+ * than that, and a lifetime shorter than `touchAfter` still keeps an active session alive.
+ */
+function touchDue(storedSec: number, nextSec: number, touchAfter: number): boolean {
+  if (nextSec < storedSec) return true;
+  const lifetimeSec = nextSec - Date.now() / 1000;
+  return nextSec - storedSec >= Math.min(touchAfter, lifetimeSec / 5);
 }
 
 function digestOf(json: string): string {

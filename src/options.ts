@@ -1,5 +1,15 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type CompressionOptions,
+  type EncryptionKey,
+  type KeyRing,
+  type ResolvedCompression,
+  resolveCompression,
+  resolveEncryption,
+  resolveSerializer,
+  type Serializer,
+} from './data.js';
 import { InvalidOptionError } from './errors.js';
 
 /** What one DynamoDB call consumed, as DynamoDB reported it (needs `capacity: true`). @public */
@@ -75,9 +85,29 @@ export interface EngineOptions<T = Record<string, unknown>> {
   capacity?: boolean;
   /** Called with the consumed capacity of every call; turns `capacity` on. */
   onCapacity?: (event: CapacityEvent) => void;
+  /**
+   * Compress sessions whose serialized text is larger than `threshold` bytes, stored as binary (B);
+   * smaller ones stay a readable map. DynamoDB bills writes per KB and reads per 4 KB of item, so
+   * this cuts the cost of large sessions for some CPU. `true` is `{ threshold: 1024, algorithm: 'brotli' }`.
+   * Every form is read whatever this option says, so it can be switched on or off for a live table.
+   * @defaultValue `false`
+   */
+  compress?: boolean | CompressionOptions;
+  /**
+   * Stores sessions as the string this serializer makes (S) instead of a map; `parse` reads them back
+   * (and any string attribute). @defaultValue none: a DynamoDB map
+   */
+  serializer?: Serializer;
+  /**
+   * Seals session data with AES-256-GCM, bound to its session id: DynamoDB only sees ciphertext, and
+   * an altered item, or one copied to another session, is refused with `SessionIntegrityError`.
+   * With a list, the first key seals and every key opens (key rotation). While it is set, data that
+   * is not sealed reads as no session. @defaultValue none
+   */
+  encryption?: EncryptionKey | readonly EncryptionKey[];
 }
 
-/** Options with every default applied. @internal */
+/** Options with every default applied (see `EngineOptions` for each field). @internal */
 export interface ResolvedOptions<T> {
   tableName: string;
   hashKey: string;
@@ -96,6 +126,9 @@ export interface ResolvedOptions<T> {
   cacheSize: number;
   capacity: boolean;
   onCapacity: ((event: CapacityEvent) => void) | undefined;
+  compress: ResolvedCompression | undefined;
+  serializer: Serializer | undefined;
+  encryption: KeyRing | undefined;
 }
 
 const attributeName = /^[A-Za-z0-9_.-]{1,255}$/;
@@ -155,16 +188,22 @@ export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T>
     cacheSize: seconds('cacheSize', options.cacheSize, 10_000, 0),
     capacity: flag('capacity', options.capacity ?? (options.onCapacity ? true : undefined), false),
     onCapacity: options.onCapacity,
+    compress: resolveCompression(options.compress),
+    serializer: resolveSerializer(options.serializer),
+    encryption: resolveEncryption(options.encryption),
   };
-  const attrs = [
-    resolved.hashKey,
-    resolved.dataAttribute,
-    resolved.expiresAttribute,
-    resolved.tombstoneAttribute,
+  const attrs: [string, string][] = [
+    ['hashKey', resolved.hashKey],
+    ['dataAttribute', resolved.dataAttribute],
+    ['expiresAttribute', resolved.expiresAttribute],
+    ['tombstoneAttribute', resolved.tombstoneAttribute],
   ];
-  if (resolved.userId) attrs.push(resolved.userIdAttribute);
-  if (new Set(attrs).size !== attrs.length) {
-    throw new InvalidOptionError('hashKey', `attribute names must differ, got ${attrs.join(', ')}`);
+  if (resolved.userId) attrs.push(['userIdAttribute', resolved.userIdAttribute]);
+  const used = new Map<string, string>();
+  for (const [option, value] of attrs) {
+    const other = used.get(value);
+    if (other) throw new InvalidOptionError(option, `"${value}" is already the attribute of ${other}`);
+    used.set(value, option);
   }
   return resolved;
 }

@@ -17,7 +17,9 @@ export interface OperationStats {
 
 /** A snapshot of `stats()`: counters per DynamoDB operation, and totals. @public */
 export interface StatsSnapshot {
+  /** Counters by operation name (`GetItem`, `PutItem`, ...). */
   operations: Record<string, OperationStats>;
+  /** The sum over all operations. */
   total: OperationStats;
 }
 

@@ -32,7 +32,9 @@ export interface CreateTableOptions {
 
 /** What `createTable` did. @public */
 export interface CreateTableResult {
+  /** True when the table was created now, false when it existed. */
   created: boolean;
+  /** True when TTL is enabled (or being enabled) on the expiry attribute. */
   ttlEnabled: boolean;
 }
 

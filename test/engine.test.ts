@@ -56,6 +56,9 @@ describe('options', () => {
         cacheSize: 10000,
         capacity: false,
         onCapacity: undefined,
+        compress: undefined,
+        serializer: undefined,
+        encryption: undefined,
       },
     );
   });
@@ -191,12 +194,13 @@ describe('unchanged sessions and touch throttling', () => {
 
   test('saving unchanged data after touchAfter sends one expiry-only UpdateItem', async () => {
     const e = engine({ touchAfter: 60 });
-    await e.set('due', { user: 'ada' }, inAnHour());
+    const expires = inAnHour();
+    await e.set('due', { user: 'ada' }, expires);
     await e.load('due');
     counter.reset();
-    await e.set('due', { user: 'ada' }, inAnHour() + 61);
+    await e.set('due', { user: 'ada' }, expires + 61);
     assert.deepEqual(counter.counts, { UpdateItemCommand: 1 });
-    assert.equal((await e.load('due'))?.expiresAtSec, inAnHour() + 61);
+    assert.equal((await e.load('due'))?.expiresAtSec, expires + 61);
   });
 
   test('a shorter expiry is always written', async () => {
@@ -206,6 +210,17 @@ describe('unchanged sessions and touch throttling', () => {
     await e.touch('shorter', inAnHour() - 600);
     assert.deepEqual(counter.counts, { UpdateItemCommand: 1 });
     assert.equal((await e.load('shorter'))?.expiresAtSec, inAnHour() - 600);
+  });
+
+  test('a lifetime shorter than touchAfter is still extended: the expiry lags by at most a fifth of it', async () => {
+    const e = engine({ touchAfter: 3600 });
+    const now = Math.floor(Date.now() / 1000);
+    await e.set('short', { a: 1 }, now + 600);
+    counter.reset();
+    await e.touch('short', now + 650); // 50 s later than stored: under a fifth of 600 s
+    assert.equal(counter.writes(), 0);
+    await e.touch('short', now + 800); // 200 s later: over a fifth of its 800 s lifetime
+    assert.deepEqual(counter.counts, { UpdateItemCommand: 1 });
   });
 
   test('touchAfter 0 writes the expiry on every touch', async () => {

@@ -1,0 +1,281 @@
+/**
+ * Per-user operations: list a user's sessions, destroy all of them ("log out everywhere").
+ * They read the global secondary index on the user id attribute (see `createTable`'s `userIndex`).
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { debuglog } from 'node:util';
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  QueryCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { keyTag } from './data.js';
+import type { SessionEngine } from './engine.js';
+import { MissingIndexError, StoreUnavailableError } from './errors.js';
+
+const debug = debuglog('dynamodb-sessions');
+
+/** One of a user's live sessions. @public */
+export interface UserSession {
+  /** The session id (without the prefix), as the framework knows it. */
+  id: string;
+  /** The item's expiry, epoch seconds. */
+  expiresAtSec: number;
+}
+
+/** Options of `listUserSessions`. @public */
+export interface ListUserSessionsOptions {
+  /** Index entries per `Query` page (DynamoDB also ends a page at 1 MB). @defaultValue no limit but DynamoDB's */
+  pageSize?: number;
+}
+
+/** Options of `destroyUserSessions`. @public */
+export interface DestroyUserSessionsOptions extends ListUserSessionsOptions {
+  /** Session ids to keep, typically the current one ("log out other devices"). */
+  except?: string | readonly string[];
+}
+
+/** What `destroyUserSessions` did. @public */
+export interface DestroyUserSessionsResult {
+  /** Sessions destroyed (an expired session that TTL has not deleted yet counts too). */
+  destroyed: number;
+}
+
+const batchGetMax = 100; // DynamoDB's BatchGetItem limit
+const batchWriteMax = 25; // DynamoDB's BatchWriteItem limit
+const parallelBatches = 4;
+/** Rounds per batch, with full-jitter backoff between them (50 ms doubling, at most 1 s each): 3.6 s at worst. */
+const maxRounds = 8;
+
+type Key = Record<string, AttributeValue>;
+
+function nowSec(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function checkUserId(userId: string): void {
+  if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > 2048) {
+    throw new TypeError('userId must be a non-empty string of at most 2048 bytes');
+  }
+}
+
+/** Table keys of a user's sessions under this engine's prefix, read page by page from the index. */
+async function queryKeys<T extends object>(
+  engine: SessionEngine<T>,
+  userId: string,
+  pageSize: number | undefined,
+): Promise<string[]> {
+  checkUserId(userId);
+  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1)) {
+    throw new TypeError('pageSize must be an integer >= 1');
+  }
+  const o = engine.options;
+  if (!o.userId) {
+    throw new MissingIndexError(
+      o.userIndex,
+      `cannot be used: the userId option is not set, so sessions carry no "${o.userIdAttribute}". ${howToCreate(engine)}`,
+    );
+  }
+  const keys = new Set<string>();
+  let start: Key | undefined;
+  do {
+    const page = await queryPage(engine, userId, pageSize, start);
+    for (const item of page.Items ?? []) {
+      const key = item[o.hashKey]?.S;
+      // another app may share the table (and the index) under another prefix
+      if (key?.startsWith(o.prefix)) keys.add(key);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return [...keys];
+}
+
+async function queryPage<T extends object>(
+  engine: SessionEngine<T>,
+  userId: string,
+  pageSize: number | undefined,
+  start: Key | undefined,
+) {
+  const o = engine.options;
+  try {
+    return await engine.call('Query', () =>
+      engine.client.send(
+        new QueryCommand({
+          TableName: o.tableName,
+          IndexName: o.userIndex,
+          KeyConditionExpression: '#u = :u',
+          ProjectionExpression: '#k',
+          ExpressionAttributeNames: { '#u': o.userIdAttribute, '#k': o.hashKey },
+          ExpressionAttributeValues: { ':u': { S: userId } },
+          ...(pageSize !== undefined && { Limit: pageSize }),
+          ...(start && { ExclusiveStartKey: start }),
+          ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
+        }),
+      ),
+    );
+  } catch (err) {
+    const cause = err instanceof StoreUnavailableError ? err.cause : undefined;
+    // "The table does not have the specified index", or an index keyed on another attribute
+    if (
+      cause instanceof Error &&
+      cause.name === 'ValidationException' &&
+      /specified index|key schema/i.test(cause.message)
+    ) {
+      throw new MissingIndexError(
+        o.userIndex,
+        `is missing from table "${o.tableName}" (${cause.message}). ${howToCreate(engine)}`,
+        cause,
+      );
+    }
+    throw err;
+  }
+}
+
+function howToCreate<T extends object>(engine: SessionEngine<T>): string {
+  const o = engine.options;
+  return (
+    `Create a global secondary index "${o.userIndex}" on "${o.userIdAttribute}" (string, KEYS_ONLY), ` +
+    `e.g. createTable(client, { userIndex: '${o.userIndex}', userIdAttribute: '${o.userIdAttribute}' }) ` +
+    'for a new table, or UpdateTable with GlobalSecondaryIndexUpdates for an existing one.'
+  );
+}
+
+/** Runs `fn` on chunks of `size`, `parallelBatches` at a time. */
+async function eachChunk<I>(items: I[], size: number, fn: (chunk: I[]) => Promise<void>): Promise<void> {
+  const chunks: I[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) await fn(chunk);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallelBatches, chunks.length) }, worker));
+}
+
+/** Sends a batch call until nothing is left unprocessed, with bounded backoff; `send` returns what is left. */
+async function untilProcessed<R>(operation: string, first: R[], send: (rest: R[]) => Promise<R[]>) {
+  let rest = first;
+  for (let round = 1; rest.length > 0; round++) {
+    if (round > maxRounds) {
+      throw new StoreUnavailableError(
+        operation,
+        new Error(`${rest.length} requests still unprocessed after ${maxRounds} rounds (throttled)`),
+      );
+    }
+    if (round > 1) await delay(Math.random() * Math.min(1000, 25 * 2 ** (round - 1)));
+    rest = await send(rest);
+  }
+}
+
+/** Reads expiry, tombstone and owner of each key (the index holds keys only), consistently. */
+async function readItems<T extends object>(engine: SessionEngine<T>, keys: string[]): Promise<Key[]> {
+  const o = engine.options;
+  const items: Key[] = [];
+  await eachChunk(keys, batchGetMax, (chunk) =>
+    untilProcessed<Key>(
+      'BatchGetItem',
+      chunk.map((key) => ({ [o.hashKey]: { S: key } })),
+      async (rest) => {
+        const out = await engine.call('BatchGetItem', () =>
+          engine.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [o.tableName]: {
+                  Keys: rest,
+                  // a page shown right after "log out other devices" must not list the revoked ones
+                  ConsistentRead: true,
+                  ProjectionExpression: '#k, #e, #t, #u',
+                  ExpressionAttributeNames: {
+                    '#k': o.hashKey,
+                    '#e': o.expiresAttribute,
+                    '#t': o.tombstoneAttribute,
+                    '#u': o.userIdAttribute,
+                  },
+                },
+              },
+              ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
+            }),
+          ),
+        );
+        items.push(...(out.Responses?.[o.tableName] ?? []));
+        return out.UnprocessedKeys?.[o.tableName]?.Keys ?? [];
+      },
+    ),
+  );
+  return items;
+}
+
+/**
+ * Lists a user's live sessions: a `Query` on the user index (all pages), then a consistent
+ * `BatchGetItem` of the expiry, since the index holds keys only. Expired and destroyed sessions are
+ * left out. The index is eventually consistent: a session saved a moment ago may be missing.
+ * @throws MissingIndexError, StoreUnavailableError
+ * @internal
+ */
+export async function listUserSessions<T extends object>(
+  engine: SessionEngine<T>,
+  userId: string,
+  options: ListUserSessionsOptions = {},
+): Promise<UserSession[]> {
+  const o = engine.options;
+  const keys = await queryKeys(engine, userId, options.pageSize);
+  const now = nowSec();
+  const sessions: UserSession[] = [];
+  for (const item of await readItems(engine, keys)) {
+    const key = item[o.hashKey]?.S;
+    const expiresAtSec = Number(item[o.expiresAttribute]?.N);
+    if (key === undefined || item[o.tombstoneAttribute] !== undefined) continue;
+    // the index may lag behind a session that changed owner
+    if (item[o.userIdAttribute]?.S !== userId) continue;
+    if (!Number.isFinite(expiresAtSec)) {
+      debug('listUserSessions: %s has no numeric %s, left out', keyTag(key), o.expiresAttribute);
+      continue;
+    }
+    if (expiresAtSec > now) sessions.push({ id: key.slice(o.prefix.length), expiresAtSec });
+  }
+  return sessions.sort((a, b) => b.expiresAtSec - a.expiresAtSec || (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Destroys every session of a user but those in `except`, 25 per `BatchWriteItem`: each becomes a
+ * tombstone (or is deleted when `tombstoneSeconds` is 0), so requests in flight cannot write it back.
+ * Safe to retry after a failure. A session saved a moment ago may not be in the index yet.
+ * @param forget - called with each destroyed id, to drop it from the engine's cache
+ * @throws MissingIndexError, StoreUnavailableError
+ * @internal
+ */
+export async function destroyUserSessions<T extends object>(
+  engine: SessionEngine<T>,
+  userId: string,
+  options: DestroyUserSessionsOptions = {},
+  forget?: (id: string) => void,
+): Promise<DestroyUserSessionsResult> {
+  const o = engine.options;
+  const except = new Set(typeof options.except === 'string' ? [options.except] : (options.except ?? []));
+  const keys = (await queryKeys(engine, userId, options.pageSize)).filter(
+    (key) => !except.has(key.slice(o.prefix.length)),
+  );
+  let destroyed = 0;
+  await eachChunk(keys, batchWriteMax, async (chunk) => {
+    const requests: WriteRequest[] = chunk.map((key) =>
+      o.tombstoneSeconds === 0
+        ? { DeleteRequest: { Key: { [o.hashKey]: { S: key } } } }
+        : { PutRequest: { Item: engine.tombstone(key) } },
+    );
+    await untilProcessed('BatchWriteItem', requests, async (rest) => {
+      const out = await engine.call('BatchWriteItem', () =>
+        engine.client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [o.tableName]: rest },
+            ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
+          }),
+        ),
+      );
+      return out.UnprocessedItems?.[o.tableName] ?? [];
+    });
+    destroyed += chunk.length;
+    for (const key of chunk) forget?.(key.slice(o.prefix.length));
+  });
+  return { destroyed };
+}
