@@ -1,0 +1,180 @@
+/**
+ * Fastify 5: the `dynamodbSessions` plugin (registers `@fastify/cookie` when missing, then
+ * `@fastify/session` with a DynamoDB store), or the bare `DynamoDBStore` for `@fastify/session`.
+ * Only translates between `@fastify/session`'s callbacks and the engine.
+ * @packageDocumentation
+ */
+import fastifyCookie from '@fastify/cookie';
+import fastifySession, { type FastifySessionOptions, type SessionStore } from '@fastify/session';
+import type { FastifyPluginAsync, Session } from 'fastify';
+import fp from 'fastify-plugin';
+import { SessionEngine } from '../src/engine.js';
+import type { EngineOptions } from '../src/options.js';
+import type {
+  DestroyUserSessionsOptions,
+  DestroyUserSessionsResult,
+  ListUserSessionsOptions,
+  UserSession,
+} from '../src/users.js';
+import { type Callback, isRecord, secondsOf, settle } from './shared.js';
+
+export type { Callback } from './shared.js';
+
+/** Options of the bare store: the engine's options. `userId` receives the session's data. @public */
+export type DynamoDBStoreOptions = EngineOptions<Session>;
+
+/**
+ * The plugin's options: the engine's options (`tableName`, `client`, `touchAfter`, ...) and
+ * `@fastify/session`'s (`secret` is required). `cookie.secure` defaults to `'auto'` and
+ * `cookie.sameSite` to `'lax'` here, so that sessions also work over plain HTTP in development.
+ * @public
+ */
+export interface DynamoDBSessionsOptions
+  extends DynamoDBStoreOptions,
+    Pick<
+      FastifySessionOptions,
+      | 'secret'
+      | 'algorithm'
+      | 'cookie'
+      | 'cookieName'
+      | 'cookiePrefix'
+      | 'saveUninitialized'
+      | 'rolling'
+      | 'idGenerator'
+    > {}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The store made by the `dynamodbSessions` plugin (for `engine.stats()` and per-user operations). */
+    dynamodbStore: DynamoDBStore;
+  }
+}
+
+/**
+ * Plain data to store. `cookie.expires` (and `originalExpires`, the expiry the session was loaded
+ * with) move on every request: they are left out for a rolling `maxAge` cookie, so an unmodified
+ * session has the same digest and costs at most a throttled expiry-only write. The item's expiry is
+ * the one truth; `toSession` puts it back.
+ */
+function toData(session: Session): Session {
+  const data: Record<string, unknown> = {};
+  for (const key of Object.keys(session)) data[key] = (session as unknown as Record<string, unknown>)[key];
+  const cookie: unknown = session.cookie;
+  const json: unknown = isRecord(cookie) && typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
+  if (isRecord(json)) {
+    const { expires, originalExpires: _originalExpires, ...rest } = json;
+    // without maxAge, expires is null (browser-session cookie) or a fixed date: it never moves
+    data.cookie = typeof rest.originalMaxAge === 'number' ? rest : { ...rest, expires };
+  }
+  return data as unknown as Session;
+}
+
+function toSession(data: Session, expiresAtSec: number): Session {
+  const raw: unknown = data.cookie;
+  if (!isRecord(raw) || typeof raw.originalMaxAge !== 'number') return data;
+  // @fastify/session regenerates a loaded session whose cookie has expired: this date must be true
+  return { ...data, cookie: { ...raw, expires: new Date(expiresAtSec * 1000) } } as Session;
+}
+
+/**
+ * A DynamoDB store for `@fastify/session`.
+ * @example
+ * ```ts
+ * import fastifyCookie from '@fastify/cookie';
+ * import fastifySession from '@fastify/session';
+ * import { DynamoDBStore } from 'dynamodb-sessions/fastify';
+ * await app.register(fastifyCookie);
+ * await app.register(fastifySession, { secret, store: new DynamoDBStore({ tableName: 'sessions' }) });
+ * ```
+ * @public
+ */
+export class DynamoDBStore implements SessionStore {
+  /** The engine doing the DynamoDB work (also for `stats()`). */
+  readonly engine: SessionEngine<Session>;
+
+  /** Makes no DynamoDB call. A client passed in is never destroyed. @throws InvalidOptionError */
+  constructor(options: DynamoDBStoreOptions = {}) {
+    this.engine = new SessionEngine(options);
+  }
+
+  /** Loads a session; `null` when absent, destroyed or expired; an error (503) when DynamoDB fails. */
+  get(sessionId: string, cb: Callback<Session | null>): void {
+    settle(
+      this.engine.load(sessionId).then((r) => (r ? toSession(r.data, r.expiresAtSec) : null)),
+      cb,
+    );
+  }
+
+  /** Saves a session; an unchanged one only has its expiry moved, at most once per `touchAfter`. */
+  set(sessionId: string, session: Session, cb: Callback<void>): void {
+    const expiresAtSec = secondsOf(session.cookie?.expires) ?? this.engine.defaultExpiry();
+    settle(this.engine.set(sessionId, toData(session), expiresAtSec), cb);
+  }
+
+  /** Destroys a session (a tombstone by default, so that no request in flight revives it). */
+  destroy(sessionId: string, cb: Callback<void>): void {
+    settle(this.engine.destroy(sessionId), cb);
+  }
+
+  /**
+   * A user's live sessions (needs the `userId` option and the user index), latest expiry first.
+   * @throws MissingIndexError, StoreUnavailableError
+   */
+  listUserSessions(userId: string, options?: ListUserSessionsOptions): Promise<UserSession[]> {
+    return this.engine.listUserSessions(userId, options);
+  }
+
+  /**
+   * Destroys a user's sessions except `options.except` ("log out other devices").
+   * @throws MissingIndexError, StoreUnavailableError
+   */
+  destroyUserSessions(
+    userId: string,
+    options?: DestroyUserSessionsOptions,
+  ): Promise<DestroyUserSessionsResult> {
+    return this.engine.destroyUserSessions(userId, options);
+  }
+}
+
+const plugin: FastifyPluginAsync<DynamoDBSessionsOptions> = async (app, options) => {
+  const {
+    secret,
+    algorithm,
+    cookie,
+    cookieName,
+    cookiePrefix,
+    saveUninitialized,
+    rolling,
+    idGenerator,
+    ...engineOptions
+  } = options;
+  const store = new DynamoDBStore(engineOptions);
+  app.decorate('dynamodbStore', store);
+  // the engine made this client, so it is ours to close; a client passed in is left alone
+  if (engineOptions.client === undefined) app.addHook('onClose', async () => store.engine.client.destroy());
+  if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret,
+    store,
+    cookie: { secure: 'auto', sameSite: 'lax', ...cookie },
+    ...(algorithm !== undefined && { algorithm }),
+    ...(cookieName !== undefined && { cookieName }),
+    ...(cookiePrefix !== undefined && { cookiePrefix }),
+    ...(saveUninitialized !== undefined && { saveUninitialized }),
+    ...(rolling !== undefined && { rolling }),
+    ...(idGenerator !== undefined && { idGenerator }),
+  });
+};
+
+/**
+ * Sessions in DynamoDB for Fastify 5: registers `@fastify/cookie` (unless already registered) and
+ * `@fastify/session` with a `DynamoDBStore`, and decorates the instance with `dynamodbStore`.
+ * @example
+ * ```ts
+ * import { dynamodbSessions } from 'dynamodb-sessions/fastify';
+ * await app.register(dynamodbSessions, { secret, tableName: 'sessions', cookie: { maxAge: 86_400_000 } });
+ * app.get('/', async (request) => request.session.user ?? null);
+ * ```
+ * @public
+ */
+export const dynamodbSessions = fp(plugin, { fastify: '5.x', name: 'dynamodb-sessions' });
