@@ -1,0 +1,160 @@
+/**
+ * koa-session store: `app.use(dynamodbSession(app, { tableName: 'sessions' }))`, or
+ * `session({ store: new DynamoDBStore(options) }, app)`.
+ * Only translates between koa-session's store calls and the engine.
+ * @packageDocumentation
+ */
+import { type CreateSessionOptions, createSession } from 'koa-session';
+import { SessionEngine } from '../src/engine.js';
+import { InvalidOptionError } from '../src/errors.js';
+import type { EngineOptions } from '../src/options.js';
+import type {
+  DestroyUserSessionsOptions,
+  DestroyUserSessionsResult,
+  ListUserSessionsOptions,
+  UserSession,
+} from '../src/users.js';
+import { isRecord, secondsOf } from './shared.js';
+
+/** A session as koa-session hands it to a store: its data plus `_expire` and `_maxAge`, or `_session`. @public */
+export type KoaSessionData = Record<string, unknown>;
+
+/** Options of the koa-session store: the engine's options. @public */
+export type DynamoDBStoreOptions = EngineOptions<KoaSessionData>;
+
+/** koa-session's `maxAge` as a store receives it: ms, `'session'`, or `undefined` (its default). @public */
+export type KoaMaxAge = number | 'session' | undefined;
+
+/** The Koa application `dynamodbSession` installs itself on. @public */
+export interface KoaApp {
+  /** Koa's `app.use`. */
+  use: (...args: never[]) => unknown;
+  /** Koa's `app.context`, where koa-session installs `ctx.session`. */
+  context: object;
+}
+
+/** The middleware koa-session returns. @public */
+export type KoaSessionMiddleware = ReturnType<typeof createSession>;
+
+/** Options of `dynamodbSession`: the engine's options, plus koa-session's own. @public */
+export interface DynamoDBSessionOptions extends DynamoDBStoreOptions {
+  /** koa-session's options (`key`, `maxAge`, `rolling`, `renew`, `externalKey`, `genid`, cookie flags...). */
+  session?: Omit<CreateSessionOptions, 'store' | 'ContextStore'>;
+  /** A store made beforehand (to share it or read `engine.stats()`); no engine option may be given with it. */
+  store?: DynamoDBStore;
+}
+
+/**
+ * A DynamoDB store for koa-session. `_expire` is not stored: the item's expiry is the one truth,
+ * and `get` puts it back, so a session kept alive by throttled touches never looks expired to koa.
+ * @example
+ * ```ts
+ * import session from 'koa-session';
+ * import { DynamoDBStore } from 'dynamodb-sessions/koa';
+ * app.keys = [process.env.SESSION_KEY];
+ * app.use(session({ store: new DynamoDBStore({ tableName: 'sessions' }), rolling: true }, app));
+ * ```
+ * @public
+ */
+export class DynamoDBStore {
+  /** The engine doing the DynamoDB work (also for `stats()`). */
+  readonly engine: SessionEngine<KoaSessionData>;
+
+  /** Makes no DynamoDB call. @throws InvalidOptionError */
+  constructor(options: DynamoDBStoreOptions = {}) {
+    this.engine = new SessionEngine(options);
+  }
+
+  /**
+   * Loads a session; `null` when absent, destroyed or expired (koa-session then starts a new one).
+   * @throws StoreUnavailableError (status 503) when DynamoDB fails: the request fails, it never gets an empty session
+   */
+  async get(
+    key: string,
+    _maxAge?: KoaMaxAge,
+    _options?: { rolling?: boolean; ctx?: unknown },
+  ): Promise<KoaSessionData | null> {
+    const record = await this.engine.load(key);
+    if (!record) return null;
+    const { _expire: _stale, ...data } = record.data;
+    // koa-session checks `_expire` itself and restores the per-session maxAge from `_maxAge`
+    if (typeof data._maxAge === 'number') data._expire = record.expiresAtSec * 1000;
+    return data;
+  }
+
+  /**
+   * Saves a session until its `_expire` (koa's `maxAge: 'session'`: the engine's `ttl`). `changed` is
+   * ignored: `save()`, `regenerate()` and maxAge changes send `false` with new data. Unchanged data
+   * only moves the expiry, throttled by `touchAfter`.
+   * @throws SessionTooLargeError, SessionDataError, InvalidSessionIdError, StoreUnavailableError
+   */
+  async set(
+    key: string,
+    sess: KoaSessionData,
+    maxAge?: KoaMaxAge,
+    _options?: { rolling?: boolean; changed?: boolean; ctx?: unknown },
+  ): Promise<void> {
+    // a non-object is passed on as is, for the engine to refuse
+    const { _expire, ...data } = isRecord(sess) ? sess : {};
+    const expiresAtSec =
+      secondsOf(_expire) ??
+      (typeof maxAge === 'number' ? secondsOf(Date.now() + maxAge) : undefined) ??
+      this.engine.defaultExpiry();
+    await this.engine.set(key, isRecord(sess) ? data : sess, expiresAtSec);
+  }
+
+  /** Destroys a session (`ctx.session = null`, `regenerate()`); nothing in flight can write it back. */
+  async destroy(key: string, _options?: { ctx?: unknown }): Promise<void> {
+    await this.engine.destroy(key);
+  }
+
+  /**
+   * A user's live sessions, latest expiry first (needs the `userId` option and the user index).
+   * Each `id` is koa's session key (`ctx.session.externalKey`).
+   * @throws MissingIndexError, StoreUnavailableError
+   */
+  listUserSessions(userId: string, options?: ListUserSessionsOptions): Promise<UserSession[]> {
+    return this.engine.listUserSessions(userId, options);
+  }
+
+  /**
+   * Destroys every session of a user but those in `except` ("log out other devices":
+   * `{ except: ctx.session.externalKey }`). @throws MissingIndexError, StoreUnavailableError
+   */
+  destroyUserSessions(
+    userId: string,
+    options?: DestroyUserSessionsOptions,
+  ): Promise<DestroyUserSessionsResult> {
+    return this.engine.destroyUserSessions(userId, options);
+  }
+}
+
+/**
+ * koa-session's middleware with a DynamoDB store. Needs `app.keys` for the signed cookie (unless
+ * `session.signed` is `false` or `session.externalKey` is used).
+ * @param app - the Koa application
+ * @param options - the engine's options, and koa-session's under `session`
+ * @returns the middleware to `app.use()`
+ * @throws InvalidOptionError
+ * @example
+ * ```ts
+ * import Koa from 'koa';
+ * import { dynamodbSession } from 'dynamodb-sessions/koa';
+ * const app = new Koa();
+ * app.keys = [process.env.SESSION_KEY];
+ * app.use(dynamodbSession(app, { tableName: 'sessions', session: { maxAge: 86_400_000, rolling: true } }));
+ * ```
+ * @public
+ */
+export function dynamodbSession(app: KoaApp, options: DynamoDBSessionOptions = {}): KoaSessionMiddleware {
+  const { session = {}, store, ...engineOptions } = options;
+  if (store !== undefined && Object.keys(engineOptions).length > 0) {
+    throw new InvalidOptionError(
+      'store',
+      `give either a store or engine options, not both (got ${Object.keys(engineOptions).join(', ')})`,
+    );
+  }
+  const made = store ?? new DynamoDBStore(engineOptions);
+  // koa-session fills in its defaults on the object it is given: give it a copy
+  return createSession(app, { ...session, store: made });
+}
