@@ -13,7 +13,7 @@ let endpointPromise: Promise<string> | undefined;
 export function endpoint(): Promise<string> {
   const fromRun = process.env.DYNAMODB_ENDPOINT;
   if (fromRun) return Promise.resolve(fromRun);
-  endpointPromise ??= startDynamoDBLocal().then((ddb) => ddb.endpoint);
+  endpointPromise ??= startDynamoDBLocal({ unref: true }).then((ddb) => ddb.endpoint);
   return endpointPromise;
 }
 

@@ -16,7 +16,11 @@ declare module 'express-session' {
 
 const port = Number(process.env.PORT ?? 3000);
 const ddb = await exampleDynamoDB();
-const store = new DynamoDBStore({ client: ddb.client, tableName: ddb.tableName });
+const store = new DynamoDBStore({
+  client: ddb.client,
+  tableName: ddb.tableName,
+  userId: (s) => s.account?.name,
+});
 
 const app = express();
 app.use(express.urlencoded({ extended: false }));
@@ -48,6 +52,7 @@ app.get('/', (req, res) => {
     page(`<h1 id="welcome">Hello, ${html(user.name)}</h1>
 <p>Logged in at <span id="logged-in-at">${html(user.loggedInAt)}</span>; <span id="visits">${req.session.visits}</span> visits in this session.</p>
 <p>Session id: <code>${html(req.sessionID.slice(0, 6))}…</code>, stored in DynamoDB table <code>${html(ddb.tableName)}</code>.</p>
+<form method="post" action="/logout-others"><button type="submit">Log out other devices</button></form>
 <form method="post" action="/logout"><button type="submit" id="logout">Log out</button></form>`),
   );
 });
@@ -61,6 +66,16 @@ app.post('/login', (req, res, next) => {
     // wait for the write before answering: the login must be stored when the browser follows the redirect
     req.session.save((saveErr) => (saveErr ? next(saveErr) : res.redirect('/')));
   });
+});
+
+app.post('/logout-others', async (req, res, next) => {
+  try {
+    const user = req.session.account;
+    if (user) await store.destroyUserSessions(user.name, { except: req.sessionID });
+    res.redirect('/');
+  } catch (err) {
+    next(err);
+  }
 });
 
 app.post('/logout', (req, res, next) => {

@@ -1,0 +1,106 @@
+/**
+ * Drives each example app in a real headless Chromium (Debian's package, no browser download):
+ * log in through the page, reload, see the session, log out; and checks that the session item
+ * appeared in DynamoDB Local and that its data left it. Run: npm run test:e2e
+ */
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { freePort } from '../../dev/dynamodb-local.ts';
+import { endpoint, localClient } from '../helpers.ts';
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const examples = (process.env.E2E_EXAMPLES?.split(',') ?? ['express', 'fastify', 'koa']) as string[];
+const client = await localClient();
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(executablePath), `Chromium not found at ${executablePath} (apt-get install chromium)`);
+  browser = await chromium.launch({
+    executablePath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function startExample(name: string, tableName: string): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}/server.ts`], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DYNAMODB_ENDPOINT: await endpoint(),
+      TABLE_NAME: tableName,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} example did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(`http://127.0.0.1:${port}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} example exited with ${code}:\n${output}`)));
+  });
+  child.removeAllListeners('exit');
+  return { base: `http://127.0.0.1:${port}`, child };
+}
+
+async function sessionItems(tableName: string): Promise<number> {
+  // a test may scan its own small table; the store never does
+  const out = await client.send(
+    new ScanCommand({ TableName: tableName, FilterExpression: 'attribute_exists(sess)', ConsistentRead: true }),
+  );
+  return out.Count ?? 0;
+}
+
+describe('the examples in a real browser', () => {
+  for (const name of examples) {
+    test(`${name}: log in, reload, see the session, log out`, async () => {
+      const tableName = `e2e_${name}_${Date.now()}`;
+      const { base, child } = await startExample(name, tableName);
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        await page.goto(`${base}/`);
+        await page.fill('input[name="name"]', 'Ada');
+        await Promise.all([page.waitForURL(`${base}/`), page.click('button[type="submit"]')]);
+        assert.match((await page.textContent('#welcome')) ?? '', /Ada/);
+        const firstVisits = Number(await page.textContent('#visits'));
+        assert.equal(await sessionItems(tableName), 1, 'the session item is in DynamoDB');
+        await page.reload();
+        assert.match((await page.textContent('#welcome')) ?? '', /Ada/, 'the session survives a reload');
+        assert.equal(Number(await page.textContent('#visits')), firstVisits + 1);
+        await Promise.all([page.waitForURL(`${base}/`), page.click('#logout')]);
+        assert.equal(await page.locator('#welcome').count(), 0, 'logged out');
+        assert.ok(await page.locator('input[name="name"]').isVisible());
+        assert.equal(await sessionItems(tableName), 0, 'the session data left DynamoDB');
+      } finally {
+        await context.close();
+        child.kill('SIGTERM');
+      }
+    });
+  }
+});
