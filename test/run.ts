@@ -12,7 +12,8 @@ const files = process.argv.slice(2);
 const selected = files.length
   ? files
   : readdirSync('test')
-      .filter((f) => f.endsWith('.test.ts'))
+      // the crash suite kills and restarts its own DynamoDB Local: it runs as npm run test:faults
+      .filter((f) => f.endsWith('.test.ts') && f !== 'faults.test.ts')
       .sort()
       .map((f) => join('test', f));
 
