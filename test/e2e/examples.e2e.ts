@@ -3,11 +3,12 @@
  * log in through the page, reload, see the session, log out; and checks that the session item
  * appeared in DynamoDB Local and that its data left it. Run: npm run test:e2e
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Browser, chromium } from 'playwright-core';
 import { freePort } from '../../dev/dynamodb-local.ts';
 import { endpoint, localClient } from '../helpers.ts';
@@ -71,7 +72,11 @@ async function startExample(name: string, tableName: string): Promise<{ base: st
 async function sessionItems(tableName: string): Promise<number> {
   // a test may scan its own small table; the store never does
   const out = await client.send(
-    new ScanCommand({ TableName: tableName, FilterExpression: 'attribute_exists(sess)', ConsistentRead: true }),
+    new ScanCommand({
+      TableName: tableName,
+      FilterExpression: 'attribute_exists(sess)',
+      ConsistentRead: true,
+    }),
   );
   return out.Count ?? 0;
 }
