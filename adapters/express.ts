@@ -3,6 +3,7 @@
  * Only translates between express-session's callbacks and the engine.
  * @packageDocumentation
  */
+import type { Request } from 'express';
 import session, { type SessionData } from 'express-session';
 import { SessionEngine } from '../src/engine.js';
 import type { EngineOptions } from '../src/options.js';
@@ -40,6 +41,13 @@ function toSession(session: SessionData, expiresAtSec: number): SessionData {
 }
 
 /**
+ * The digest of what each request loaded, carried from `get` through `createSession` to the live
+ * `Session` that `set`/`touch` receive: unchanged data is judged against this request's own load,
+ * so a stale copy never overwrites what a concurrent request of this process wrote.
+ */
+const loaded = new WeakMap<object, string>();
+
+/**
  * A DynamoDB store for express-session.
  * @example
  * ```ts
@@ -62,15 +70,30 @@ export class DynamoDBStore extends session.Store {
   /** Loads a session; `null` when absent or expired; an error when DynamoDB fails. */
   override get(sid: string, cb: Callback<SessionData | null>): void {
     settle(
-      this.engine.load(sid).then((record) => (record ? toSession(record.data, record.expiresAtSec) : null)),
+      this.engine.load(sid).then((record) => {
+        if (!record) return null;
+        const sess = toSession(record.data, record.expiresAtSec);
+        loaded.set(sess, record.digest);
+        return sess;
+      }),
       cb,
     );
   }
 
+  /** express-session builds the live `Session` from what `get` returned: remember what was loaded. */
+  override createSession(req: Request, sess: SessionData): session.Session & SessionData {
+    const live = super.createSession(req, sess);
+    const digest = loaded.get(sess);
+    if (digest !== undefined) loaded.set(live, digest);
+    return live;
+  }
+
   /** Saves a session; an unchanged one only has its expiry moved (throttled by `touchAfter`). */
   override set(sid: string, sess: SessionData, cb?: Callback<void>): void {
+    const expiresAtSec = secondsOf(sess.cookie?.expires) ?? this.engine.defaultExpiry();
+    const loadedDigest = loaded.get(sess);
     settle(
-      this.engine.set(sid, toData(sess), secondsOf(sess.cookie?.expires) ?? this.engine.defaultExpiry()),
+      this.engine.set(sid, toData(sess), expiresAtSec, loadedDigest === undefined ? {} : { loadedDigest }),
       cb,
     );
   }

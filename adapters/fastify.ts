@@ -105,10 +105,16 @@ export class DynamoDBStore implements SessionStore {
     );
   }
 
-  /** Saves a session; an unchanged one only has its expiry moved, at most once per `touchAfter`. */
+  /**
+   * Saves a session; an unchanged one only has its expiry moved, at most once per `touchAfter`.
+   * `isModified()` tells whether the data changed since this request loaded it (for a new session it
+   * is false too, but the engine then has no record of the id and writes it in full).
+   */
   set(sessionId: string, session: Session, cb: Callback<void>): void {
     const expiresAtSec = secondsOf(session.cookie?.expires) ?? this.engine.defaultExpiry();
-    settle(this.engine.set(sessionId, toData(session), expiresAtSec), cb);
+    const live = session as Session & { isModified?: () => boolean };
+    const unchanged = typeof live.isModified === 'function' && !live.isModified();
+    settle(this.engine.set(sessionId, toData(session), expiresAtSec, { unchanged }), cb);
   }
 
   /** Destroys a session (a tombstone by default, so that no request in flight revives it). */

@@ -1,14 +1,6 @@
 import { hash } from 'node:crypto';
 import { debuglog } from 'node:util';
-import {
-  type AttributeValue,
-  type ConsumedCapacity,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LruCache } from './cache.js';
 import { type Plain, sizeOf, toPlain } from './codec.js';
 import { DataCodec } from './data.js';
@@ -22,6 +14,7 @@ import {
 } from './errors.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
+import { type ItemTransport, sdkTransport } from './transport.js';
 import {
   type DestroyUserSessionsOptions,
   type DestroyUserSessionsResult,
@@ -43,6 +36,23 @@ export interface SessionRecord<T> {
   data: T;
   /** The item's expiry, epoch seconds. */
   expiresAtSec: number;
+  /** Digest of the data as loaded: give it back to `set` as `loadedDigest`. */
+  digest: string;
+}
+
+/** What a caller of `set` knows about the session it saves. @public */
+export interface SetOptions {
+  /**
+   * The `digest` of the record this request loaded. Unchanged data is then recognised against
+   * this request's own load, not against what another request of this process wrote meanwhile,
+   * so a stale copy never overwrites a concurrent change.
+   */
+  loadedDigest?: string;
+  /**
+   * The framework guarantees the data did not change since this request loaded the session
+   * (e.g. `@fastify/session`'s `isModified()`): only the expiry may be written.
+   */
+  unchanged?: boolean;
 }
 
 /** Epoch seconds now. @internal */
@@ -74,6 +84,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   private readonly cache: LruCache;
   private readonly capacityInput: { ReturnConsumedCapacity?: 'TOTAL' };
   private readonly codec: DataCodec;
+  private readonly transport: ItemTransport;
 
   /** Makes no DynamoDB call: the table must exist (see `createTable`). @throws InvalidOptionError */
   constructor(options: EngineOptions<T> = {}) {
@@ -84,6 +95,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     this.cache = new LruCache(this.options.cacheSize);
     this.recorder = new StatsRecorder(this.options.onCapacity);
     this.capacityInput = this.options.capacity ? { ReturnConsumedCapacity: 'TOTAL' } : {};
+    this.transport = sdkTransport(this.client);
     this.codec = new DataCodec(this.options.compress, this.options.serializer, this.options.encryption);
   }
 
@@ -105,17 +117,23 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       this.cache.delete(id);
       return null;
     }
-    this.cache.set(id, { digest: digestOf(JSON.stringify(record.data)), expiresAtSec: record.expiresAtSec });
+    this.cache.set(id, { digest: record.digest, expiresAtSec: record.expiresAtSec });
     return record;
   }
 
   /**
    * Stores a session until `expiresAtSec` (default: now + `ttl`). When the data is unchanged from what
-   * this process last read or wrote, only the expiry may be written, throttled by `touchAfter`.
-   * A session destroyed meanwhile is not written back.
+   * this request loaded (`options.loadedDigest`), or else from what this process last read or wrote,
+   * only the expiry may be written, throttled by `touchAfter`. A session destroyed meanwhile is not
+   * written back.
    * @throws SessionDataError, SessionTooLargeError, InvalidSessionIdError, StoreUnavailableError
    */
-  async set(id: string, data: T, expiresAtSec: number = this.defaultExpiry()): Promise<void> {
+  async set(
+    id: string,
+    data: T,
+    expiresAtSec: number = this.defaultExpiry(),
+    options: SetOptions = {},
+  ): Promise<void> {
     const key = this.requireKey(id);
     const plain = toPlain(data);
     if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
@@ -125,7 +143,8 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const json = JSON.stringify(plain);
     const digest = digestOf(json);
     const cached = this.cache.get(id);
-    if (cached && cached.digest === digest) return this.touch(id, expires);
+    if (cached && options.unchanged) return this.touch(id, expires);
+    if (digest === (options.loadedDigest ?? cached?.digest)) return this.touch(id, expires);
     const o = this.options;
     const item: Record<string, AttributeValue> = {
       [o.hashKey]: { S: key },
@@ -137,17 +156,15 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     this.checkSize(item, json.length, plain);
     const guarded = o.tombstoneSeconds > 0;
     const written = await this.write('PutItem', () =>
-      this.client.send(
-        new PutItemCommand({
-          TableName: o.tableName,
-          Item: item,
-          ...(guarded && {
-            ConditionExpression: 'attribute_not_exists(#t)',
-            ExpressionAttributeNames: { '#t': o.tombstoneAttribute },
-          }),
-          ...this.capacityInput,
+      this.transport.putItem({
+        TableName: o.tableName,
+        Item: item,
+        ...(guarded && {
+          ConditionExpression: 'attribute_not_exists(#t)',
+          ExpressionAttributeNames: { '#t': o.tombstoneAttribute },
         }),
-      ),
+        ...this.capacityInput,
+      }),
     );
     if (written) this.cache.set(id, { digest, expiresAtSec: expires });
     else this.cache.delete(id);
@@ -166,21 +183,19 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const o = this.options;
     const guard = o.tombstoneSeconds > 0 ? ' AND attribute_not_exists(#t)' : '';
     const written = await this.write('UpdateItem', () =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: o.tableName,
-          Key: { [o.hashKey]: { S: key } },
-          UpdateExpression: 'SET #e = :e',
-          ConditionExpression: `attribute_exists(#k)${guard}`,
-          ExpressionAttributeNames: {
-            '#e': o.expiresAttribute,
-            '#k': o.hashKey,
-            ...(guard && { '#t': o.tombstoneAttribute }),
-          },
-          ExpressionAttributeValues: { ':e': { N: String(expires) } },
-          ...this.capacityInput,
-        }),
-      ),
+      this.transport.updateItem({
+        TableName: o.tableName,
+        Key: { [o.hashKey]: { S: key } },
+        UpdateExpression: 'SET #e = :e',
+        ConditionExpression: `attribute_exists(#k)${guard}`,
+        ExpressionAttributeNames: {
+          '#e': o.expiresAttribute,
+          '#k': o.hashKey,
+          ...(guard && { '#t': o.tombstoneAttribute }),
+        },
+        ExpressionAttributeValues: { ':e': { N: String(expires) } },
+        ...this.capacityInput,
+      }),
     );
     if (!written) this.cache.delete(id);
     else if (cached) cached.expiresAtSec = expires;
@@ -197,20 +212,16 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const o = this.options;
     if (o.tombstoneSeconds === 0) {
       await this.call('DeleteItem', () =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: o.tableName,
-            Key: { [o.hashKey]: { S: key } },
-            ...this.capacityInput,
-          }),
-        ),
+        this.transport.deleteItem({
+          TableName: o.tableName,
+          Key: { [o.hashKey]: { S: key } },
+          ...this.capacityInput,
+        }),
       );
       return;
     }
     await this.call('PutItem', () =>
-      this.client.send(
-        new PutItemCommand({ TableName: o.tableName, Item: this.tombstone(key), ...this.capacityInput }),
-      ),
+      this.transport.putItem({ TableName: o.tableName, Item: this.tombstone(key), ...this.capacityInput }),
     );
   }
 
@@ -310,14 +321,12 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   ): Promise<Record<string, AttributeValue> | undefined> {
     const o = this.options;
     const out = await this.call('GetItem', () =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: o.tableName,
-          Key: { [o.hashKey]: { S: key } },
-          ConsistentRead: consistent,
-          ...this.capacityInput,
-        }),
-      ),
+      this.transport.getItem({
+        TableName: o.tableName,
+        Key: { [o.hashKey]: { S: key } },
+        ConsistentRead: consistent,
+        ...this.capacityInput,
+      }),
     );
     return out.Item;
   }
@@ -335,7 +344,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     // DynamoDB TTL deletes expired items late (often hours): an expired item can still be read
     if (expiresAtSec <= nowSec()) return null;
     const data = this.codec.decode(item[o.dataAttribute], o.dataAttribute, item[o.hashKey]?.S ?? '');
-    return data === null ? null : { data: data as T, expiresAtSec };
+    return data === null ? null : { data: data as T, expiresAtSec, digest: digestOf(JSON.stringify(data)) };
   }
 
   /** Sends one call, counting it; a failure becomes `StoreUnavailableError`. @internal */
@@ -392,7 +401,10 @@ function defaultClientConfig<T>(options: EngineOptions<T>): NonNullable<EngineOp
   return {
     maxAttempts: 3,
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    // without throwOnRequestTimeout the SDK only logs a warning and the request hangs on
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+    // the engine never changes this client's middleware: resolve the stack once, not per call
+    cacheMiddleware: true,
     ...options.clientConfig,
   };
 }

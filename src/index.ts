@@ -1,6 +1,6 @@
 export type { Plain } from './codec.js';
 export type { CompressionAlgorithm, CompressionOptions, EncryptionKey, Serializer } from './data.js';
-export { ITEM_LIMIT_BYTES, SessionEngine, type SessionRecord } from './engine.js';
+export { ITEM_LIMIT_BYTES, SessionEngine, type SessionRecord, type SetOptions } from './engine.js';
 export {
   DynamoDBSessionsError,
   InvalidOptionError,

@@ -32,8 +32,10 @@ export interface EngineOptions<T = Record<string, unknown>> {
   client?: DynamoDBClient | DynamoDBDocumentClient;
   /**
    * Settings for the client made when `client` is not given, merged over bounded defaults:
-   * `maxAttempts: 3`, `retryMode: 'standard'`, a 1 s connection timeout and a 3 s request timeout,
-   * so that a hung DynamoDB fails a request within seconds instead of hanging it.
+   * `maxAttempts: 3`, `retryMode: 'standard'`, `requestHandler` with a 1 s connection timeout and a
+   * 3 s request timeout that throws (`throwOnRequestTimeout`), so that a hung DynamoDB fails a
+   * request within seconds instead of hanging it, and `cacheMiddleware: true` (the store never
+   * changes its client's middleware, so the stack is resolved once instead of on every call).
    */
   clientConfig?: DynamoDBClientConfig;
   /** Table name. @defaultValue `'sessions'` */

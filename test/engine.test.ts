@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -241,6 +242,19 @@ describe('unchanged sessions and touch throttling', () => {
     assert.deepEqual(await e.get('changed'), { n: 2 });
   });
 
+  test('unchanged data is judged against the load given as loadedDigest, not a later write', async () => {
+    const e = engine();
+    await e.set('two-tabs', { cart: 1 }, inAnHour());
+    const slow = await e.load('two-tabs'); // request A loads
+    await e.set('two-tabs', { cart: 2 }, inAnHour()); // request B changes it
+    counter.reset();
+    await e.set('two-tabs', { cart: 1 }, inAnHour(), { loadedDigest: slow?.digest ?? '' }); // A ends unchanged
+    assert.equal(counter.of('PutItemCommand'), 0);
+    assert.deepEqual(await e.get('two-tabs'), { cart: 2 });
+    await e.set('two-tabs', { cart: 3 }, inAnHour(), { loadedDigest: slow?.digest ?? '' }); // A changed it
+    assert.deepEqual(await e.get('two-tabs'), { cart: 3 });
+  });
+
   test('key order does not make unchanged data look changed', async () => {
     const e = engine();
     await e.set('order', { b: 1, a: { d: 1, c: 2 } }, inAnHour());
@@ -345,6 +359,33 @@ describe('errors', () => {
     await assert.rejects(engine().get('malformed'), (err: unknown) => {
       return err instanceof MalformedItemError && err.attribute === 'sess';
     });
+  });
+
+  test('a DynamoDB that accepts connections but never answers fails the call within the default timeouts', async () => {
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => sockets.push(socket)); // reads nothing, answers nothing
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const { port } = hung.address() as AddressInfo;
+    const e = new SessionEngine({
+      tableName,
+      clientConfig: {
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      },
+    });
+    const started = Date.now();
+    try {
+      await assert.rejects(
+        e.get('hung'),
+        (err: unknown) => err instanceof StoreUnavailableError && err.status === 503,
+      );
+      // 3 attempts of at most 3 s, plus the SDK's short retry delays
+      assert.ok(Date.now() - started < 15_000, `failed after ${Date.now() - started} ms`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    }
   });
 
   test('a stopped DynamoDB is an error (503, cause kept), never an empty session', async () => {

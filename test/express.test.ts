@@ -142,6 +142,53 @@ describe('express-session with DynamoDBStore', () => {
     assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'di' } });
   });
 
+  test('an unmodified request that ends after a concurrent change does not write its stale copy back', async () => {
+    const store = new DynamoDBStore({ client, tableName });
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let loadedSlow = () => {};
+    const slowLoaded = new Promise<void>((resolve) => {
+      loadedSlow = resolve;
+    });
+    const app = express();
+    app.use(express.json());
+    app.use(
+      session({ store, secret, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }),
+    );
+    app.post('/login', (req, res) => {
+      req.session.user = { name: 'gil' };
+      res.json({ ok: true });
+    });
+    app.get('/slow', async (req, res) => {
+      loadedSlow();
+      await gate;
+      res.json({ user: req.session.user ?? null });
+    });
+    app.get('/me', (req, res) => {
+      res.json({ user: req.session.user ?? null });
+    });
+    app.post('/rename', (req, res) => {
+      req.session.user = { name: 'gil2' };
+      req.session.save(() => res.json({ ok: true }));
+    });
+    const server = createServer(app);
+    servers.push(server);
+    const base = await listen(server);
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST' });
+    const slow = request(base, '/slow', jar);
+    await slowLoaded;
+    await request(base, '/rename', jar, { method: 'POST' });
+    counter.reset();
+    release();
+    await slow;
+    await sleep(50); // the touch is sent as the response ends
+    assert.equal(counter.of('PutItemCommand'), 0, 'the slow request wrote nothing back');
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'gil2' } });
+  });
+
   test('a DynamoDB outage answers 5xx, not a new empty session', async () => {
     const up = await start(new DynamoDBStore({ client, tableName }));
     const down = await start(new DynamoDBStore({ client: await downClient(), tableName }));

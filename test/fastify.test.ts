@@ -30,7 +30,16 @@ after(async () => {
   await Promise.all(apps.map((app) => app.close()));
 });
 
+/** Lets a test hold a request after its session was loaded. */
+let slowGate: Promise<void> = Promise.resolve();
+let onSlowLoaded = () => {};
+
 function routes(app: FastifyInstance): void {
+  app.get('/slow', async (req) => {
+    onSlowLoaded();
+    await slowGate;
+    return { user: req.session.user ?? null };
+  });
   app.post<{ Body: { name: string } }>('/login', async (req) => {
     await req.session.regenerate();
     req.session.user = { name: req.body.name };
@@ -194,6 +203,29 @@ describe('plugin through inject', () => {
     assert.ok(Math.abs(expires - (nowSec() + 86_400)) <= 2, 'a browser-session item lives for ttl');
     const o = app.dynamodbStore.engine.options;
     assert.deepEqual([o.touchAfter, o.ttl, o.tableName], [3600, 86_400, tableName]);
+  });
+
+  test('an unmodified request that ends after a concurrent change does not write its stale copy back', async () => {
+    const app = await makeApp();
+    const { cookie, id } = await login(app, 'gil');
+    let release = () => {};
+    slowGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const loaded = new Promise<void>((resolve) => {
+      onSlowLoaded = resolve;
+    });
+    const slow = send(app, 'GET', '/slow', cookie);
+    await loaded;
+    assert.equal((await send(app, 'POST', '/visit', cookie)).res.statusCode, 200);
+    counter.reset();
+    release();
+    assert.equal((await slow).res.statusCode, 200);
+    assert.equal(counter.of('PutItemCommand'), 0, 'the slow request wrote nothing back');
+    assert.deepEqual((await send(app, 'GET', '/me', cookie)).json(), { user: { name: 'gil' }, id });
+    const item = await rawItem(id);
+    assert.equal(item?.sess?.M?.visits?.N, '1', 'the concurrent change is kept');
+    slowGate = Promise.resolve();
   });
 
   test('the plugin passes touchAfter to the store as given, and refuses a bad one', async () => {
