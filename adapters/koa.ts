@@ -45,6 +45,12 @@ export interface DynamoDBSessionOptions extends DynamoDBStoreOptions {
 }
 
 /**
+ * What each request (its `ctx`, which koa-session passes to `get` and `set`) loaded: unchanged data
+ * is judged against this request's own load, so a stale copy never overwrites a concurrent change.
+ */
+const loaded = new WeakMap<object, { key: string; digest: string }>();
+
+/**
  * A DynamoDB store for koa-session. `_expire` is not stored: the item's expiry is the one truth,
  * and `get` puts it back, so a session kept alive by throttled touches never looks expired to koa.
  * @example
@@ -72,10 +78,11 @@ export class DynamoDBStore {
   async get(
     key: string,
     _maxAge?: KoaMaxAge,
-    _options?: { rolling?: boolean; ctx?: unknown },
+    options?: { rolling?: boolean; ctx?: unknown },
   ): Promise<KoaSessionData | null> {
     const record = await this.engine.load(key);
     if (!record) return null;
+    if (isRecord(options?.ctx)) loaded.set(options.ctx, { key, digest: record.digest });
     const { _expire: _stale, ...data } = record.data;
     // koa-session checks `_expire` itself and restores the per-session maxAge from `_maxAge`
     if (typeof data._maxAge === 'number') data._expire = record.expiresAtSec * 1000;
@@ -92,7 +99,7 @@ export class DynamoDBStore {
     key: string,
     sess: KoaSessionData,
     maxAge?: KoaMaxAge,
-    _options?: { rolling?: boolean; changed?: boolean; ctx?: unknown },
+    options?: { rolling?: boolean; changed?: boolean; ctx?: unknown },
   ): Promise<void> {
     // a non-object is passed on as is, for the engine to refuse
     const { _expire, ...data } = isRecord(sess) ? sess : {};
@@ -100,7 +107,9 @@ export class DynamoDBStore {
       secondsOf(_expire) ??
       (typeof maxAge === 'number' ? secondsOf(Date.now() + maxAge) : undefined) ??
       this.engine.defaultExpiry();
-    await this.engine.set(key, isRecord(sess) ? data : sess, expiresAtSec);
+    const load = isRecord(options?.ctx) ? loaded.get(options.ctx) : undefined;
+    const since = load?.key === key ? { loadedDigest: load.digest } : {};
+    await this.engine.set(key, isRecord(sess) ? data : sess, expiresAtSec, since);
   }
 
   /** Destroys a session (`ctx.session = null`, `regenerate()`); nothing in flight can write it back. */

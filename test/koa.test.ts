@@ -89,6 +89,10 @@ interface StartOptions {
   store?: DynamoDBStore;
 }
 
+/** Lets a test hold a request after its session was loaded. */
+let slowGate: Promise<void> = Promise.resolve();
+let onSlowLoaded = () => {};
+
 function routes(runs: { count: number }): Koa.Middleware {
   return async (ctx) => {
     runs.count++;
@@ -100,6 +104,13 @@ function routes(runs: { count: number }): Koa.Middleware {
         s.at = new Date();
         break;
       case '/me':
+        break;
+      case '/slow':
+        onSlowLoaded();
+        await slowGate;
+        break;
+      case '/note':
+        s.note = q.note;
         break;
       case '/logout':
         ctx.session = null;
@@ -267,6 +278,28 @@ describe('koa-session with dynamodbSession', () => {
     assert.equal(counter.writes(), 0, JSON.stringify(counter.counts));
     assert.equal(counter.of('GetItemCommand'), 5);
     assert.equal(sessionKey(jar), key);
+  });
+
+  test('rolling: an unmodified request that ends after a concurrent change does not write its stale copy back', async () => {
+    const { base, counter } = await start({ session: { rolling: true } });
+    const jar = new CookieJar();
+    const key = await login(base, jar);
+    let release = () => {};
+    slowGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const loaded = new Promise<void>((resolve) => {
+      onSlowLoaded = resolve;
+    });
+    const slow = request(base, '/slow', jar);
+    await loaded;
+    assert.equal((await request(base, '/note?note=kept', jar)).status, 200);
+    counter.reset();
+    release();
+    assert.equal((await slow).status, 200);
+    slowGate = Promise.resolve();
+    assert.equal(counter.of('PutItemCommand'), 0, 'the slow request wrote nothing back');
+    assert.equal((await item(key))?.sess?.M?.note?.S, 'kept', 'the concurrent change is kept');
   });
 
   test('rolling with touchAfter 0: each unmodified request is one UpdateItem, never a PutItem', async () => {
