@@ -12,6 +12,7 @@ import {
   SessionTooLargeError,
   StoreUnavailableError,
 } from './errors.js';
+import { fastTransport } from './fast-transport.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
 import { type ItemTransport, sdkTransport } from './transport.js';
@@ -95,7 +96,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     this.cache = new LruCache(this.options.cacheSize);
     this.recorder = new StatsRecorder(this.options.onCapacity);
     this.capacityInput = this.options.capacity ? { ReturnConsumedCapacity: 'TOTAL' } : {};
-    this.transport = sdkTransport(this.client);
+    this.transport = options.client ? sdkTransport(this.client) : fastTransport(this.client);
     this.codec = new DataCodec(this.options.compress, this.options.serializer, this.options.encryption);
   }
 
