@@ -28,6 +28,10 @@ function toData(sess: SessionData): SessionData {
   const cookie: unknown = sess.cookie;
   const json: unknown = isRecord(cookie) && typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
   const { expires: _expires, ...rest } = isRecord(json) ? json : {};
+  // express-session recomputes originalMaxAge from two clock reads at the end of each request, so it
+  // drifts by a millisecond now and then; cookie lifetimes are whole seconds on the wire anyway
+  if (typeof rest.originalMaxAge === 'number')
+    rest.originalMaxAge = Math.round(rest.originalMaxAge / 1000) * 1000;
   return { ...sess, cookie: rest } as unknown as SessionData;
 }
 

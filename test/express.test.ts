@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import session from 'express-session';
+import session, { type SessionData } from 'express-session';
 import { DynamoDBStore } from '../adapters/express.ts';
 import { SessionTooLargeError } from '../src/index.ts';
 import {
@@ -187,6 +187,26 @@ describe('express-session with DynamoDBStore', () => {
     await sleep(50); // the touch is sent as the response ends
     assert.equal(counter.of('PutItemCommand'), 0, 'the slow request wrote nothing back');
     assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'gil2' } });
+  });
+
+  test("express-session's millisecond drift of originalMaxAge is no change: no write", async () => {
+    const store = new DynamoDBStore({ client, tableName });
+    const { base } = await start(store);
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST', body: { name: 'hal' } });
+    const id = sid(jar);
+    const loaded = await new Promise<SessionData | null | undefined>((resolve, reject) =>
+      store.get(id, (err, sess) => (err ? reject(err) : resolve(sess))),
+    );
+    assert.ok(loaded);
+    const live = store.createSession({ sessionID: id } as unknown as Request, loaded);
+    // what Cookie#maxAge does when the clock ticks between its two reads
+    live.cookie.originalMaxAge = (live.cookie.originalMaxAge ?? 0) - 1;
+    counter.reset();
+    await new Promise<void>((resolve, reject) =>
+      store.touch(id, live, (err) => (err ? reject(err) : resolve())),
+    );
+    assert.equal(counter.writes(), 0);
   });
 
   test('a DynamoDB outage answers 5xx, not a new empty session', async () => {
