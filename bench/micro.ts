@@ -1,0 +1,119 @@
+/**
+ * Where a request's CPU goes, piece by piece, in one process (no HTTP server): the SDK call alone,
+ * the engine's load and save through the SDK's middleware stack (a client given to it) and through
+ * its own client (item calls signed and sent without the stack), its unchanged-save path, and the
+ * codec steps. CPU µs per operation from `process.cpuUsage()`, best of 3 rounds, on a DynamoDB Local
+ * started here. Usage: tsx bench/micro.ts [--ops N]
+ */
+import { hash } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { startDynamoDBLocal } from '../dev/dynamodb-local.ts';
+import { decodeData, encodeData, toPlain, unmarshalMap } from '../src/codec.ts';
+import { SessionEngine } from '../src/engine.ts';
+import { createTable } from '../src/table.ts';
+import { sessionData } from './workload.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const { values } = parseArgs({ options: { ops: { type: 'string', default: '2000' } } });
+const ops = Number(values.ops);
+if (!Number.isInteger(ops) || ops < 10) throw new Error(`--ops must be an integer >= 10, got ${values.ops}`);
+
+/** CPU µs per call of `fn`, `concurrency` calls in flight, best of 3 rounds after a warm-up. */
+async function cpuPerOp(fn: (i: number) => unknown, concurrency = 8): Promise<number> {
+  const round = async (n: number): Promise<number> => {
+    const start = process.cpuUsage();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) await fn(next++);
+      }),
+    );
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / n;
+  };
+  await round(Math.min(ops, 1000));
+  const results = [await round(ops), await round(ops), await round(ops)];
+  return Math.min(...results);
+}
+
+const ddb = await startDynamoDBLocal();
+try {
+  const clientConfig = {
+    region: 'us-east-1',
+    endpoint: ddb.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const client = new DynamoDBClient(clientConfig);
+  const tableName = 'micro';
+  await createTable(client, { tableName });
+  const cookie = { originalMaxAge: 86_400_000, httpOnly: true, path: '/' };
+  const data = { cookie, ...sessionData(1, 2048) } as Record<string, unknown>;
+  const expires = Math.floor(Date.now() / 1000) + 86_400;
+  const plain = toPlain(data) as { [k: string]: never };
+  await client.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: { id: { S: 'string' }, sess: { S: JSON.stringify(data) }, expires: { N: String(expires) } },
+    }),
+  );
+  await client.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: { id: { S: 'map' }, sess: encodeData(plain), expires: { N: String(expires) } },
+    }),
+  );
+  // given a client, the engine sends through its middleware stack; without one, it makes its own
+  // client (the default client configuration) and sends its item calls without the stack
+  const stacked = new SessionEngine({ client: new DynamoDBClient(clientConfig), tableName, prefix: '' });
+  const own = new SessionEngine({ clientConfig, tableName, prefix: '' });
+  const json = new SessionEngine({ clientConfig, tableName, prefix: 'json#', serializer: JSON });
+  await own.set('engine', data, expires);
+  await json.set('engine', data, expires);
+  const got = await client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: 'map' } } }));
+  const mapAv = got.Item?.sess?.M ?? {};
+
+  const rows: [string, number][] = [];
+  const measure = async (name: string, fn: (i: number) => unknown, concurrency?: number): Promise<void> => {
+    const us = await cpuPerOp(fn, concurrency);
+    rows.push([name, us]);
+    process.stderr.write(`${name}: ${us.toFixed(1)} µs\n`);
+  };
+  const getWith = (c: DynamoDBClient, id: string) => () =>
+    c.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: id } } }));
+  await measure('SDK GetItem, data as a JSON string (S) + JSON.parse', async () => {
+    const out = await getWith(client, 'string')();
+    return JSON.parse(out.Item?.sess?.S ?? '{}');
+  });
+  await measure('SDK GetItem, data as a map (M)', getWith(client, 'map'));
+  await measure('SDK GetItem (M), client with cacheMiddleware: true', getWith(own.client, 'map'));
+  await measure('engine.load through the SDK stack (a client given)', () => stacked.load('engine'));
+  await measure('engine.load, its own client (no stack)', () => own.load('engine'));
+  await measure('engine.load, its own client, serializer: JSON', () => json.load('engine'));
+  // every save changes the data, so each one is a PutItem
+  const changed = (i: number): Record<string, unknown> => ({ ...data, visits: i });
+  await measure('engine.set changed (PutItem) through the SDK stack', (i) =>
+    stacked.set('engine', changed(i), expires),
+  );
+  await measure('engine.set changed (PutItem), its own client (no stack)', (i) =>
+    own.set('engine', changed(i), expires),
+  );
+  const loaded = await own.load('engine');
+  if (!loaded) throw new Error('the session saved above is missing');
+  await measure(
+    'engine.set unchanged, inside touchAfter (no call)',
+    () => own.set('engine', loaded.data, expires, { loadedDigest: loaded.digest }),
+    1,
+  );
+  await measure('codec: toPlain', () => toPlain(data), 1);
+  await measure('codec: JSON.stringify(plain)', () => JSON.stringify(plain), 1);
+  await measure('codec: sha1 digest of the JSON', () => hash('sha1', JSON.stringify(plain), 'base64'), 1);
+  await measure('codec: unmarshalMap (map -> plain, sorted)', () => unmarshalMap(mapAv, 'sess'), 1);
+  await measure('codec: decodeData of the map', () => decodeData({ M: mapAv }, 'sess'), 1);
+  await measure('codec: encodeData (plain -> map)', () => encodeData(plain), 1);
+  console.log('| Piece | CPU µs per op |\n|---|--:|');
+  for (const [name, us] of rows) console.log(`| ${name} | ${us.toFixed(1)} |`);
+  for (const c of [client, stacked.client, own.client, json.client]) c.destroy();
+} finally {
+  await ddb.stop();
+}

@@ -1,0 +1,34 @@
+/** What the three framework servers share. */
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Sessions live a day; the cookie says so (`maxAge`, ms). */
+export const maxAgeMs = 86_400_000;
+
+/** Serves `handler` on 127.0.0.1 on a free port; resolves to the port. */
+export function listen(handler: RequestListener): Promise<number> {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+/** A query parameter as an integer (0 when absent). */
+export function int(value: unknown): number {
+  const n = Number(value);
+  return Number.isFinite(n) ? Math.trunc(n) : 0;
+}
+
+/** How every client of the benchmark reaches DynamoDB Local. */
+export function connection(config: { endpoint: string }): {
+  region: string;
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+} {
+  return {
+    region: 'us-east-1',
+    endpoint: config.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The stores compared besides this package's: the raw-SDK floor (one eventually consistent GetItem
+ * per request, a PutItem when the session changed, nothing else) for each framework, and the
+ * loading of the published express-session stores.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { runInThisContext } from 'node:vm';
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import session from 'express-session';
+
+type Callback<T = void> = (err: unknown, value?: T | null) => void;
+const defaultTtlSec = 86_400;
+
+/** A minimal store on the raw SDK: items `{ id, sess: <JSON string>, expires }`. */
+export class RawTable {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async get(id: string): Promise<Record<string, unknown> | null> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: { id: { S: `sess#${id}` } } }),
+    );
+    if (Item?.sess?.S === undefined || Number(Item.expires?.N) <= Date.now() / 1000) return null;
+    return JSON.parse(Item.sess.S) as Record<string, unknown>;
+  }
+
+  async put(id: string, data: unknown, expiresAtSec: number): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          id: { S: `sess#${id}` },
+          sess: { S: JSON.stringify(data) },
+          expires: { N: String(Math.ceil(expiresAtSec)) },
+        },
+      }),
+    );
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.client.send(
+      new DeleteItemCommand({ TableName: this.table, Key: { id: { S: `sess#${id}` } } }),
+    );
+  }
+}
+
+function expiryOf(expires: unknown): number {
+  const ms =
+    expires instanceof Date ? expires.getTime() : typeof expires === 'string' ? Date.parse(expires) : NaN;
+  return Number.isFinite(ms) ? ms / 1000 : Date.now() / 1000 + defaultTtlSec;
+}
+
+function settle<T>(p: Promise<T | null>, cb: Callback<T> | undefined): void {
+  p.then(
+    (v) => cb?.(null, v),
+    (e: unknown) => cb?.(e),
+  );
+}
+
+/** The raw floor for express-session: `touch` does nothing. */
+export class RawExpressStore extends session.Store {
+  private readonly raw: RawTable;
+  constructor(client: DynamoDBClient, table: string) {
+    super();
+    this.raw = new RawTable(client, table);
+  }
+  override get(sid: string, cb: Callback<session.SessionData>): void {
+    settle(this.raw.get(sid) as Promise<session.SessionData | null>, cb);
+  }
+  override set(sid: string, sess: session.SessionData, cb?: Callback): void {
+    settle(this.raw.put(sid, sess, expiryOf(sess.cookie.expires)), cb);
+  }
+  override touch(_sid: string, _sess: session.SessionData, cb?: Callback): void {
+    cb?.(null);
+  }
+  override destroy(sid: string, cb?: Callback): void {
+    settle(this.raw.delete(sid), cb);
+  }
+}
+
+interface FastifyLikeSession {
+  cookie?: { expires?: Date | null };
+  isModified(): boolean;
+}
+
+/** The raw floor for @fastify/session (which saves on every request): writes only a changed session. */
+export class RawFastifyStore {
+  private readonly raw: RawTable;
+  constructor(client: DynamoDBClient, table: string) {
+    this.raw = new RawTable(client, table);
+  }
+  get(sid: string, cb: Callback<Record<string, unknown>>): void {
+    settle(this.raw.get(sid), cb);
+  }
+  set(sid: string, sess: FastifyLikeSession, cb: Callback): void {
+    if (!sess.isModified()) return void process.nextTick(cb, null);
+    settle(this.raw.put(sid, sess, expiryOf(sess.cookie?.expires)), cb);
+  }
+  destroy(sid: string, cb: Callback): void {
+    settle(this.raw.delete(sid), cb);
+  }
+}
+
+/** The raw floor for koa-session (which only saves a changed session). */
+export class RawKoaStore {
+  private readonly raw: RawTable;
+  constructor(client: DynamoDBClient, table: string) {
+    this.raw = new RawTable(client, table);
+  }
+  get(key: string): Promise<Record<string, unknown> | null> {
+    return this.raw.get(key);
+  }
+  set(key: string, sess: Record<string, unknown>, maxAge: number | 'session' | undefined): Promise<void> {
+    const ms = typeof sess._expire === 'number' ? sess._expire : Date.now() + (Number(maxAge) || 86_400_000);
+    return this.raw.put(key, sess, ms / 1000);
+  }
+  destroy(key: string): Promise<void> {
+    return this.raw.delete(key);
+  }
+}
+
+/** How a published package was loaded: as published, or with a visible fix. */
+export interface Loaded<T> {
+  value: T;
+  note: string | undefined;
+}
+
+const require = createRequire(import.meta.url);
+
+/** connect-dynamodb's store class, bound to express-session. */
+export function loadConnectDynamoDB(): new (options: Record<string, unknown>) => session.Store {
+  const factory = require('connect-dynamodb') as (s: typeof session) => new (o: object) => session.Store;
+  return factory(session);
+}
+
+type PwrdrvrStore = new (options: Record<string, unknown>) => session.Store;
+
+/**
+ * `@pwrdrvr/dynamodb-session-store`. Version 1.1.0 as published cannot be loaded: its compiled
+ * `dist/src/dynamodb-store.js` calls TypeScript's `__importDefault` helper without defining it
+ * (ReferenceError at require time). Then the same file is evaluated with that standard helper
+ * defined, and nothing else changed.
+ */
+export function loadPwrdrvr(): Loaded<PwrdrvrStore> {
+  try {
+    const mod = require('@pwrdrvr/dynamodb-session-store') as { DynamoDBStore: PwrdrvrStore };
+    return { value: mod.DynamoDBStore, note: undefined };
+  } catch (err) {
+    if (!(err instanceof ReferenceError && err.message.includes('__importDefault'))) throw err;
+    const file = require.resolve('@pwrdrvr/dynamodb-session-store/dist/src/dynamodb-store.js');
+    const helper =
+      'var __importDefault = function (mod) { return mod && mod.__esModule ? mod : { default: mod }; };\n';
+    const wrapper = runInThisContext(
+      `(function (exports, require, module, __filename, __dirname) {${helper}${readFileSync(file, 'utf8')}\n})`,
+      { filename: file },
+    ) as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
+    const module = { exports: {} as { DynamoDBStore?: PwrdrvrStore } };
+    wrapper(module.exports, createRequire(file), module, file, dirname(file));
+    if (!module.exports.DynamoDBStore)
+      throw new Error('@pwrdrvr/dynamodb-session-store: no DynamoDBStore export');
+    return {
+      value: module.exports.DynamoDBStore,
+      note:
+        `@pwrdrvr/dynamodb-session-store as published fails to load (${err.message}); ` +
+        'loaded by evaluating its dist/src/dynamodb-store.js with the missing __importDefault helper defined',
+    };
+  }
+}
