@@ -146,6 +146,20 @@ function name(option: string, value: string | undefined, fallback: string): stri
   return v;
 }
 
+const tableNamePattern = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/** DynamoDB's table naming rule: 3 to 255 characters of A-Z a-z 0-9 _ . - */
+function tableNameOf(value: string | undefined): string {
+  const v = value ?? 'sessions';
+  if (typeof v !== 'string' || !tableNamePattern.test(v)) {
+    throw new InvalidOptionError(
+      'tableName',
+      `expected 3-255 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(v)}`,
+    );
+  }
+  return v;
+}
+
 function seconds(option: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
@@ -173,7 +187,7 @@ export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T>
     throw new InvalidOptionError('prefix', 'expected a string of at most 1024 bytes');
   }
   const resolved: ResolvedOptions<T> = {
-    tableName: name('tableName', options.tableName, 'sessions'),
+    tableName: tableNameOf(options.tableName),
     hashKey: name('hashKey', options.hashKey, 'id'),
     prefix,
     dataAttribute: name('dataAttribute', options.dataAttribute, 'sess'),

@@ -74,6 +74,8 @@ describe('options', () => {
       },
     );
     assert.throws(() => new SessionEngine({ client, tableName: '' }), { option: 'tableName' });
+    assert.throws(() => new SessionEngine({ client, tableName: 'ab' }), { option: 'tableName' });
+    assert.throws(() => new SessionEngine({ client, tableName: 'a b c' }), { option: 'tableName' });
     assert.throws(() => new SessionEngine({ client, dataAttribute: 'expires' }), InvalidOptionError);
   });
 
