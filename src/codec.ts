@@ -149,11 +149,6 @@ export function sizeOf(value: Plain): number {
   return size;
 }
 
-/** The stored form of session data: a readable map. @internal */
-export function encodeData(plain: { [key: string]: Plain }): AttributeValue {
-  return { M: marshalMap(plain) };
-}
-
 /**
  * Reads the stored form of session data: a map (what this store writes) or a JSON string (what
  * connect-dynamodb writes, so that its table can be read after a migration).

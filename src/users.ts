@@ -12,7 +12,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { keyTag } from './data.js';
-import type { SessionEngine } from './engine.js';
+import { nowSec, type SessionEngine } from './engine.js';
 import { MissingIndexError, StoreUnavailableError } from './errors.js';
 
 const debug = debuglog('dynamodb-sessions');
@@ -50,10 +50,6 @@ const parallelBatches = 4;
 const maxRounds = 8;
 
 type Key = Record<string, AttributeValue>;
-
-function nowSec(): number {
-  return Math.floor(Date.now() / 1000);
-}
 
 function checkUserId(userId: string): void {
   if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > 2048) {
