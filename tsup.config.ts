@@ -31,7 +31,7 @@ export default defineConfig([
     external,
   },
   {
-    entry: { cli: 'src/cli.ts' },
+    entry: { cli: 'cli/main.ts' },
     format: ['esm'],
     dts: false,
     splitting: false,

@@ -5,15 +5,15 @@
  */
 import type { Request } from 'express';
 import session, { type SessionData } from 'express-session';
-import { SessionEngine } from '../src/engine.js';
-import type { EngineOptions } from '../src/options.js';
-import type {
-  DestroyUserSessionsOptions,
-  DestroyUserSessionsResult,
-  ListUserSessionsOptions,
-  UserSession,
-} from '../src/users.js';
-import { type Callback, isRecord, secondsOf, settle } from './shared.js';
+import {
+  type DestroyUserSessionsOptions,
+  type DestroyUserSessionsResult,
+  type EngineOptions,
+  type ListUserSessionsOptions,
+  SessionEngine,
+  type UserSession,
+} from '../src/index.js';
+import { type Callback, cookieFromData, cookieToData, secondsOf, settle } from './shared.js';
 
 export type { Callback } from './shared.js';
 
@@ -25,9 +25,7 @@ export type DynamoDBStoreOptions = EngineOptions<SessionData>;
  * (for persistent cookies), so a throttled touch never leaves a stale expiry inside the data.
  */
 function toData(sess: SessionData): SessionData {
-  const cookie: unknown = sess.cookie;
-  const json: unknown = isRecord(cookie) && typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
-  const { expires: _expires, ...rest } = isRecord(json) ? json : {};
+  const rest = cookieToData(sess.cookie, false) ?? {};
   // express-session recomputes originalMaxAge from two clock reads at the end of each request, so it
   // drifts by a millisecond now and then; cookie lifetimes are whole seconds on the wire anyway
   if (typeof rest.originalMaxAge === 'number')
@@ -37,10 +35,8 @@ function toData(sess: SessionData): SessionData {
 
 function toSession(session: SessionData, expiresAtSec: number): SessionData {
   const data = session as unknown as Record<string, unknown>;
-  const cookie: Record<string, unknown> = isRecord(data.cookie)
-    ? { ...data.cookie }
-    : { originalMaxAge: null };
-  if (typeof cookie.originalMaxAge === 'number') cookie.expires = new Date(expiresAtSec * 1000).toISOString();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const cookie = cookieFromData(data.cookie, expiresAtSec, iso) ?? { originalMaxAge: null };
   return { ...data, cookie } as unknown as SessionData;
 }
 
@@ -105,6 +101,14 @@ export class DynamoDBStore extends session.Store {
   /** Called for every unmodified session: writes only when the expiry is due or the cookie changed. */
   override touch(sid: string, sess: SessionData, cb?: Callback<void>): void {
     this.set(sid, sess, cb);
+  }
+
+  /**
+   * Closes the DynamoDB client the store made, at shutdown (e.g. in `server.close()`'s callback);
+   * a `client` passed in is left to its owner.
+   */
+  close(): void {
+    this.engine.close();
   }
 
   /** Destroys a session; the callback is optional. */

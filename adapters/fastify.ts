@@ -8,15 +8,15 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type FastifySessionOptions, type SessionStore } from '@fastify/session';
 import type { FastifyPluginAsync, Session } from 'fastify';
 import fp from 'fastify-plugin';
-import { SessionEngine } from '../src/engine.js';
-import type { EngineOptions } from '../src/options.js';
-import type {
-  DestroyUserSessionsOptions,
-  DestroyUserSessionsResult,
-  ListUserSessionsOptions,
-  UserSession,
-} from '../src/users.js';
-import { type Callback, isRecord, secondsOf, settle } from './shared.js';
+import {
+  type DestroyUserSessionsOptions,
+  type DestroyUserSessionsResult,
+  type EngineOptions,
+  type ListUserSessionsOptions,
+  SessionEngine,
+  type UserSession,
+} from '../src/index.js';
+import { type Callback, cookieFromData, cookieToData, secondsOf, settle } from './shared.js';
 
 export type { Callback } from './shared.js';
 
@@ -59,21 +59,16 @@ declare module 'fastify' {
 function toData(session: Session): Session {
   const data: Record<string, unknown> = {};
   for (const key of Object.keys(session)) data[key] = (session as unknown as Record<string, unknown>)[key];
-  const cookie: unknown = session.cookie;
-  const json: unknown = isRecord(cookie) && typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
-  if (isRecord(json)) {
-    const { expires, originalExpires: _originalExpires, ...rest } = json;
-    // without maxAge, expires is null (browser-session cookie) or a fixed date: it never moves
-    data.cookie = typeof rest.originalMaxAge === 'number' ? rest : { ...rest, expires };
-  }
+  // without maxAge, expires is null (browser-session cookie) or a fixed date: it never moves
+  const cookie = cookieToData(session.cookie, true);
+  if (cookie) data.cookie = cookie;
   return data as unknown as Session;
 }
 
 function toSession(data: Session, expiresAtSec: number): Session {
-  const raw: unknown = data.cookie;
-  if (!isRecord(raw) || typeof raw.originalMaxAge !== 'number') return data;
   // @fastify/session regenerates a loaded session whose cookie has expired: this date must be true
-  return { ...data, cookie: { ...raw, expires: new Date(expiresAtSec * 1000) } } as Session;
+  const cookie = cookieFromData(data.cookie, expiresAtSec, (ms) => new Date(ms));
+  return cookie === undefined ? data : ({ ...data, cookie } as Session);
 }
 
 /**
@@ -117,6 +112,11 @@ export class DynamoDBStore implements SessionStore {
     settle(this.engine.set(sessionId, toData(session), expiresAtSec, { unchanged }), cb);
   }
 
+  /** Closes the DynamoDB client the store made; a `client` passed in is left to its owner. */
+  close(): void {
+    this.engine.close();
+  }
+
   /** Destroys a session (a tombstone by default, so that no request in flight revives it). */
   destroy(sessionId: string, cb: Callback<void>): void {
     settle(this.engine.destroy(sessionId), cb);
@@ -156,8 +156,8 @@ const plugin: FastifyPluginAsync<DynamoDBSessionsOptions> = async (app, options)
   } = options;
   const store = new DynamoDBStore(engineOptions);
   app.decorate('dynamodbStore', store);
-  // the engine made this client, so it is ours to close; a client passed in is left alone
-  if (engineOptions.client === undefined) app.addHook('onClose', async () => store.engine.client.destroy());
+  // closes the client the store made; a client passed in is left to its owner
+  app.addHook('onClose', async () => store.close());
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret,

@@ -5,15 +5,15 @@
  * @packageDocumentation
  */
 import { type CreateSessionOptions, createSession } from 'koa-session';
-import { SessionEngine } from '../src/engine.js';
-import { InvalidOptionError } from '../src/errors.js';
-import type { EngineOptions } from '../src/options.js';
-import type {
-  DestroyUserSessionsOptions,
-  DestroyUserSessionsResult,
-  ListUserSessionsOptions,
-  UserSession,
-} from '../src/users.js';
+import {
+  type DestroyUserSessionsOptions,
+  type DestroyUserSessionsResult,
+  type EngineOptions,
+  InvalidOptionError,
+  type ListUserSessionsOptions,
+  SessionEngine,
+  type UserSession,
+} from '../src/index.js';
 import { isRecord, secondsOf } from './shared.js';
 
 /** A session as koa-session hands it to a store: its data plus `_expire` and `_maxAge`, or `_session`. @public */
@@ -33,8 +33,14 @@ export interface KoaApp {
   context: object;
 }
 
-/** The middleware koa-session returns. @public */
-export type KoaSessionMiddleware = ReturnType<typeof createSession>;
+/**
+ * The middleware koa-session returns, with the store it uses (for `store.close()` at shutdown and
+ * `store.engine.stats()`). @public
+ */
+export type KoaSessionMiddleware = ReturnType<typeof createSession> & {
+  /** The store the middleware uses. */
+  readonly store: DynamoDBStore;
+};
 
 /** Options of `dynamodbSession`: the engine's options, plus koa-session's own. @public */
 export interface DynamoDBSessionOptions extends DynamoDBStoreOptions {
@@ -112,6 +118,14 @@ export class DynamoDBStore {
     await this.engine.set(key, isRecord(sess) ? data : sess, expiresAtSec, since);
   }
 
+  /**
+   * Closes the DynamoDB client the store made, at shutdown (e.g. in `server.close()`'s callback);
+   * a `client` passed in is left to its owner.
+   */
+  close(): void {
+    this.engine.close();
+  }
+
   /** Destroys a session (`ctx.session = null`, `regenerate()`); nothing in flight can write it back. */
   async destroy(key: string, _options?: { ctx?: unknown }): Promise<void> {
     await this.engine.destroy(key);
@@ -165,5 +179,5 @@ export function dynamodbSession(app: KoaApp, options: DynamoDBSessionOptions = {
   }
   const made = store ?? new DynamoDBStore(engineOptions);
   // koa-session fills in its defaults on the object it is given: give it a copy
-  return createSession(app, { ...session, store: made });
+  return Object.assign(createSession(app, { ...session, store: made }), { store: made });
 }

@@ -1,6 +1,6 @@
-/** Helpers shared by the adapters: callbacks at the edge, and expiry conversions. @internal */
+/** Helpers shared by the adapters: callbacks at the edge, and cookie and expiry conversions. */
 
-/** A Node-style callback. */
+/** A Node-style callback. @public */
 export type Callback<T> = (err: unknown, value?: T) => void;
 
 /**
@@ -31,4 +31,34 @@ export function secondsOf(expires: unknown): number | undefined {
 /** Narrows an unknown value to a plain record. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `Cookie#toJSON()` of express-session and @fastify/session, or a stored cookie as it is. */
+export function cookieJson(cookie: unknown): Record<string, unknown> | undefined {
+  const json: unknown = isRecord(cookie) && typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
+  return isRecord(json) ? json : undefined;
+}
+
+/**
+ * A cookie as stored. The expiry of a `maxAge` cookie (and @fastify/session's `originalExpires`,
+ * the expiry it was loaded with) moves on every request: it is left out, so that an unmodified
+ * session keeps its digest, and the item's expiry is the one truth (`cookieFromData` puts it back).
+ * A cookie without `maxAge` keeps its fixed `expires` when `keepFixedExpiry` is set.
+ */
+export function cookieToData(cookie: unknown, keepFixedExpiry: boolean): Record<string, unknown> | undefined {
+  const json = cookieJson(cookie);
+  if (!json) return undefined;
+  const { expires, originalExpires: _originalExpires, ...rest } = json;
+  return keepFixedExpiry && typeof rest.originalMaxAge !== 'number' ? { ...rest, expires } : rest;
+}
+
+/** A stored cookie with the item's expiry put back when it has a `maxAge`, as `toValue` writes a time. */
+export function cookieFromData(
+  cookie: unknown,
+  expiresAtSec: number,
+  toValue: (ms: number) => unknown,
+): Record<string, unknown> | undefined {
+  if (!isRecord(cookie)) return undefined;
+  if (typeof cookie.originalMaxAge !== 'number') return cookie;
+  return { ...cookie, expires: toValue(expiresAtSec * 1000) };
 }

@@ -9,9 +9,10 @@ import { hash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDynamoDBLocal } from '../dev/dynamodb-local.ts';
-import { decodeData, marshalMap, toPlain, unmarshalMap } from '../src/codec.ts';
-import { SessionEngine } from '../src/engine.ts';
-import { createTable } from '../src/table.ts';
+import { engineInternals } from '../src/engine.ts';
+import { decodeData, marshalMap, unmarshalMap } from '../src/format/marshal.ts';
+import { toPlain } from '../src/format/plain.ts';
+import { createTable, SessionEngine } from '../src/index.ts';
 import { sessionData } from './workload.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -65,8 +66,10 @@ try {
   );
   // given a client, the engine sends through its middleware stack; without one, it makes its own
   // client (the default client configuration) and sends its item calls without the stack
-  const stacked = new SessionEngine({ client: new DynamoDBClient(clientConfig), tableName, prefix: '' });
+  const stackedClient = new DynamoDBClient(clientConfig);
+  const stacked = new SessionEngine({ client: stackedClient, tableName, prefix: '' });
   const own = new SessionEngine({ clientConfig, tableName, prefix: '' });
+  const ownClient = engineInternals(own).client as DynamoDBClient;
   const json = new SessionEngine({ clientConfig, tableName, prefix: 'json#', serializer: JSON });
   await own.set('engine', data, expires);
   await json.set('engine', data, expires);
@@ -86,7 +89,7 @@ try {
     return JSON.parse(out.Item?.sess?.S ?? '{}');
   });
   await measure('SDK GetItem, data as a map (M)', getWith(client, 'map'));
-  await measure('SDK GetItem (M), client with cacheMiddleware: true', getWith(own.client, 'map'));
+  await measure('SDK GetItem (M), client with cacheMiddleware: true', getWith(ownClient, 'map'));
   await measure('engine.load through the SDK stack (a client given)', () => stacked.load('engine'));
   await measure('engine.load, its own client (no stack)', () => own.load('engine'));
   await measure('engine.load, its own client, serializer: JSON', () => json.load('engine'));
@@ -113,7 +116,8 @@ try {
   await measure('codec: marshalMap (plain -> map)', () => marshalMap(plain), 1);
   console.log('| Piece | CPU µs per op |\n|---|--:|');
   for (const [name, us] of rows) console.log(`| ${name} | ${us.toFixed(1)} |`);
-  for (const c of [client, stacked.client, own.client, json.client]) c.destroy();
+  for (const c of [client, stackedClient]) c.destroy();
+  for (const e of [own, json]) e.close();
 } finally {
   await ddb.stop();
 }

@@ -97,10 +97,11 @@ export async function calibrate(
   const tableName = 'bench_calibration';
   await createTable(new DynamoDBClient(connection), { tableName });
   // given a client, the engine sends through its middleware stack, where the counter sees the calls
-  const engine = new SessionEngine({ tableName, client: new DynamoDBClient(connection), capacity: true });
+  const client = new DynamoDBClient(connection);
+  const engine = new SessionEngine({ tableName, client, capacity: true });
   const counter = new CommandCounter();
   counter.estimating = true;
-  counter.attach(engine.client);
+  counter.attach(client);
   const expires = Math.floor(Date.now() / 1000) + 86_400;
   const data = Array.from({ length: options.sessions }, (_, i) => sessionData(i, options.sessionBytes));
   await Promise.all(data.map((d, i) => engine.set(`s${i}`, { ...d }, expires)));
@@ -129,7 +130,7 @@ export async function calibrate(
     wcu: after.wcu - before.wcu,
   };
   const counted = { calls: sum((o) => o.calls), rcu: sum((o) => o.rcu), wcu: sum((o) => o.wcu) };
-  engine.client.destroy();
+  client.destroy();
   return {
     requests: steps.length,
     engine: engineTotals,

@@ -80,6 +80,17 @@ export class InvalidOptionError extends DynamoDBSessionsError {
   }
 }
 
+/** A method was called with a wrong argument; the message names it and the rule. @public */
+export class InvalidArgumentError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_INVALID_ARGUMENT';
+  /** The argument's name. */
+  readonly argument: string;
+  constructor(argument: string, reason: string) {
+    super('ERR_INVALID_ARGUMENT', `invalid argument ${argument}: ${reason}`);
+    this.argument = argument;
+  }
+}
+
 /**
  * DynamoDB failed or could not be reached (network, timeout, throttling, missing table, wrong key
  * schema). The SDK error is the `cause`. Status 503: the request failed, the session was not lost.

@@ -1,8 +1,8 @@
-export type { Plain } from './codec.js';
-export type { CompressionAlgorithm, CompressionOptions, EncryptionKey, Serializer } from './data.js';
-export { ITEM_LIMIT_BYTES, SessionEngine, type SessionRecord, type SetOptions } from './engine.js';
+export { type ClientDefaults, DEFAULTS, type Defaults, type TableDefaults } from './defaults.js';
+export { SessionEngine, type SetOptions } from './engine.js';
 export {
   DynamoDBSessionsError,
+  InvalidArgumentError,
   InvalidOptionError,
   InvalidSessionIdError,
   MalformedItemError,
@@ -12,7 +12,11 @@ export {
   SessionTooLargeError,
   StoreUnavailableError,
 } from './errors.js';
-export type { CapacityEvent, EngineOptions } from './options.js';
+export type { CompressionAlgorithm, CompressionOptions, Serializer } from './format/envelope.js';
+export { ITEM_LIMIT_BYTES, type SessionRecord } from './format/item.js';
+export type { EncryptionKey } from './format/keyring.js';
+export type { Plain } from './format/plain.js';
+export type { CapacityEvent, DynamoDBSendClient, EngineOptions } from './options.js';
 export type { OperationStats, StatsSnapshot } from './stats.js';
 export { type CreateTableOptions, type CreateTableResult, createTable } from './table.js';
 export type {

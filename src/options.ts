@@ -1,16 +1,16 @@
+/** The options of the engine and every store, and their validation. The defaults are in `defaults.ts`. */
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  type CompressionOptions,
-  type EncryptionKey,
-  type KeyRing,
-  type ResolvedCompression,
-  resolveCompression,
-  resolveEncryption,
-  resolveSerializer,
-  type Serializer,
-} from './data.js';
+import { DEFAULTS } from './defaults.js';
 import { InvalidOptionError } from './errors.js';
+import type { CompressionOptions, ResolvedCompression, Serializer } from './format/envelope.js';
+import { type EncryptionKey, KeyRing } from './format/keyring.js';
+
+/**
+ * A client that sends DynamoDB commands: a `DynamoDBClient`, or a `DynamoDBDocumentClient` (which
+ * shares its `DynamoDBClient`'s middleware stack, so plain commands work on it too).
+ * @public
+ */
+export type DynamoDBSendClient = Pick<DynamoDBClient, 'send'>;
 
 /** What one DynamoDB call consumed, as DynamoDB reported it (needs `capacity: true`). @public */
 export interface CapacityEvent {
@@ -29,7 +29,7 @@ export interface EngineOptions<T = Record<string, unknown>> {
    * cross-account roles are yours). It is never destroyed by this package.
    * @defaultValue a `DynamoDBClient` from the default credential chain, with `clientConfig`
    */
-  client?: DynamoDBClient | DynamoDBDocumentClient;
+  client?: DynamoDBSendClient;
   /**
    * Settings for the client made when `client` is not given, merged over bounded defaults:
    * `maxAttempts: 3`, `retryMode: 'standard'`, `requestHandler` with a 1 s connection timeout and a
@@ -81,7 +81,7 @@ export interface EngineOptions<T = Record<string, unknown>> {
   userIdAttribute?: string;
   /** Global secondary index on `userIdAttribute`. @defaultValue `'uid-index'` */
   userIndex?: string;
-  /** How many sessions this process remembers (digest and stored expiry) to skip unneeded writes. @defaultValue `10000` */
+  /** How many sessions this process remembers (digest and stored expiry) to skip unneeded writes; `0` turns it off. @defaultValue `10000` */
   cacheSize?: number;
   /** Ask DynamoDB for the consumed capacity of every call (`stats()` RCU/WCU, `onCapacity`). @defaultValue `false` */
   capacity?: boolean;
@@ -134,27 +134,22 @@ export interface ResolvedOptions<T> {
 }
 
 const attributeName = /^[A-Za-z0-9_.-]{1,255}$/;
-
-function name(option: string, value: string | undefined, fallback: string): string {
-  const v = value ?? fallback;
-  if (typeof v !== 'string' || !attributeName.test(v)) {
-    throw new InvalidOptionError(
-      option,
-      `expected 1-255 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(v)}`,
-    );
-  }
-  return v;
-}
-
 const tableNamePattern = /^[A-Za-z0-9_.-]{3,255}$/;
 
-/** DynamoDB's table naming rule: 3 to 255 characters of A-Z a-z 0-9 _ . - */
-function tableNameOf(value: string | undefined): string {
-  const v = value ?? 'sessions';
-  if (typeof v !== 'string' || !tableNamePattern.test(v)) {
+/** A value as a message shows it: strings quoted, everything else as its type or number. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return value === null ? 'null' : typeof value;
+}
+
+function name(option: string, value: string | undefined, fallback: string, pattern = attributeName): string {
+  const v = value ?? fallback;
+  if (typeof v !== 'string' || !pattern.test(v)) {
+    const length = pattern === attributeName ? '1-255' : '3-255';
     throw new InvalidOptionError(
-      'tableName',
-      `expected 3-255 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(v)}`,
+      option,
+      `expected ${length} characters of A-Z a-z 0-9 _ . -, got ${shown(v)}`,
     );
   }
   return v;
@@ -163,50 +158,101 @@ function tableNameOf(value: string | undefined): string {
 function seconds(option: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new InvalidOptionError(option, `expected a number of seconds >= ${min}, got ${String(v)}`);
+    throw new InvalidOptionError(option, `expected a number of seconds >= ${min}, got ${shown(v)}`);
+  }
+  return v;
+}
+
+function count(option: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new InvalidOptionError(option, `expected a whole number >= 0, got ${shown(v)}`);
   }
   return v;
 }
 
 function flag(option: string, value: boolean | undefined, fallback: boolean): boolean {
   const v = value ?? fallback;
-  if (typeof v !== 'boolean') throw new InvalidOptionError(option, `expected a boolean, got ${typeof v}`);
+  if (typeof v !== 'boolean') throw new InvalidOptionError(option, `expected true or false, got ${shown(v)}`);
   return v;
+}
+
+function fn<F>(option: string, value: F | undefined, rule: string): F | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidOptionError(option, `expected a function ${rule}, got ${shown(value)}`);
+  }
+  return value;
+}
+
+/** Validates the `compress` option. */
+function resolveCompression(
+  value: boolean | CompressionOptions | undefined,
+): ResolvedCompression | undefined {
+  if (value === undefined || value === false) return undefined;
+  const d = DEFAULTS.compress;
+  if (value === true) return { threshold: d.threshold, algorithm: d.algorithm };
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError(
+      'compress',
+      `expected true, false or { threshold?, algorithm? }, got ${shown(value)}`,
+    );
+  }
+  const threshold = value.threshold ?? d.threshold;
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0) {
+    throw new InvalidOptionError(
+      'compress.threshold',
+      `expected a number of bytes >= 0, got ${shown(threshold)}`,
+    );
+  }
+  const algorithm = value.algorithm ?? d.algorithm;
+  if (algorithm !== 'gzip' && algorithm !== 'brotli') {
+    throw new InvalidOptionError(
+      'compress.algorithm',
+      `expected 'gzip' or 'brotli', got ${shown(algorithm)}`,
+    );
+  }
+  return { threshold, algorithm };
+}
+
+/** Validates the `serializer` option. */
+function resolveSerializer(value: Serializer | undefined): Serializer | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value?.stringify !== 'function' || typeof value.parse !== 'function') {
+    throw new InvalidOptionError('serializer', 'expected { stringify(data): string, parse(text) }');
+  }
+  return value;
 }
 
 /** Applies the defaults; throws `InvalidOptionError` naming the first bad option. Never mutates input. @internal */
 export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T> {
-  if (options.userId !== undefined && typeof options.userId !== 'function') {
-    throw new InvalidOptionError('userId', 'expected a function (session) => string | undefined');
-  }
-  if (options.onCapacity !== undefined && typeof options.onCapacity !== 'function') {
-    throw new InvalidOptionError('onCapacity', 'expected a function');
-  }
-  const prefix = options.prefix ?? 'session#';
+  const d = DEFAULTS;
+  const userId = fn('userId', options.userId, '(session) => string | undefined');
+  const onCapacity = fn('onCapacity', options.onCapacity, '(event) => void');
+  const prefix = options.prefix ?? d.prefix;
   if (typeof prefix !== 'string' || Buffer.byteLength(prefix) > 1024) {
-    throw new InvalidOptionError('prefix', 'expected a string of at most 1024 bytes');
+    throw new InvalidOptionError('prefix', `expected a string of at most 1024 bytes, got ${shown(prefix)}`);
   }
   const resolved: ResolvedOptions<T> = {
-    tableName: tableNameOf(options.tableName),
-    hashKey: name('hashKey', options.hashKey, 'id'),
+    tableName: name('tableName', options.tableName, d.tableName, tableNamePattern),
+    hashKey: name('hashKey', options.hashKey, d.hashKey),
     prefix,
-    dataAttribute: name('dataAttribute', options.dataAttribute, 'sess'),
-    expiresAttribute: name('expiresAttribute', options.expiresAttribute, 'expires'),
-    consistentRead: flag('consistentRead', options.consistentRead, false),
-    consistentReadOnMiss: flag('consistentReadOnMiss', options.consistentReadOnMiss, true),
-    touchAfter: seconds('touchAfter', options.touchAfter, 3600, 0),
-    ttl: seconds('ttl', options.ttl, 86_400, 1),
-    tombstoneSeconds: seconds('tombstoneSeconds', options.tombstoneSeconds, 3600, 0),
-    tombstoneAttribute: name('tombstoneAttribute', options.tombstoneAttribute, 'destroyed'),
-    userId: options.userId,
-    userIdAttribute: name('userIdAttribute', options.userIdAttribute, 'uid'),
-    userIndex: name('userIndex', options.userIndex, 'uid-index'),
-    cacheSize: seconds('cacheSize', options.cacheSize, 10_000, 0),
-    capacity: flag('capacity', options.capacity ?? (options.onCapacity ? true : undefined), false),
-    onCapacity: options.onCapacity,
+    dataAttribute: name('dataAttribute', options.dataAttribute, d.dataAttribute),
+    expiresAttribute: name('expiresAttribute', options.expiresAttribute, d.expiresAttribute),
+    consistentRead: flag('consistentRead', options.consistentRead, d.consistentRead),
+    consistentReadOnMiss: flag('consistentReadOnMiss', options.consistentReadOnMiss, d.consistentReadOnMiss),
+    touchAfter: seconds('touchAfter', options.touchAfter, d.touchAfter, 0),
+    ttl: seconds('ttl', options.ttl, d.ttl, 1),
+    tombstoneSeconds: seconds('tombstoneSeconds', options.tombstoneSeconds, d.tombstoneSeconds, 0),
+    tombstoneAttribute: name('tombstoneAttribute', options.tombstoneAttribute, d.tombstoneAttribute),
+    userId,
+    userIdAttribute: name('userIdAttribute', options.userIdAttribute, d.userIdAttribute),
+    userIndex: name('userIndex', options.userIndex, d.userIndex),
+    cacheSize: count('cacheSize', options.cacheSize, d.cacheSize),
+    capacity: flag('capacity', options.capacity ?? (onCapacity ? true : undefined), d.capacity),
+    onCapacity,
     compress: resolveCompression(options.compress),
     serializer: resolveSerializer(options.serializer),
-    encryption: resolveEncryption(options.encryption),
+    encryption: options.encryption === undefined ? undefined : new KeyRing(options.encryption),
   };
   const attrs: [string, string][] = [
     ['hashKey', resolved.hashKey],

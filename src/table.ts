@@ -1,3 +1,4 @@
+/** `createTable`: the session table with its TTL, and the user index, for development, tests and the CLI. */
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -6,7 +7,8 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULTS } from './defaults.js';
+import type { DynamoDBSendClient } from './options.js';
 
 /** Options of `createTable`. @public */
 export interface CreateTableOptions {
@@ -48,19 +50,20 @@ export interface CreateTableResult {
  * @public
  */
 export async function createTable(
-  client: DynamoDBClient | DynamoDBDocumentClient,
+  client: DynamoDBSendClient,
   options: CreateTableOptions = {},
 ): Promise<CreateTableResult> {
   const ddb = client as DynamoDBClient;
-  const tableName = options.tableName ?? 'sessions';
-  const hashKey = options.hashKey ?? 'id';
-  const expires = options.expiresAttribute ?? 'expires';
-  const uid = options.userIdAttribute ?? 'uid';
-  const index = options.userIndex === true ? 'uid-index' : options.userIndex || undefined;
-  const provisioned = options.billing === 'provisioned';
+  const d = DEFAULTS;
+  const tableName = options.tableName ?? d.tableName;
+  const hashKey = options.hashKey ?? d.hashKey;
+  const expires = options.expiresAttribute ?? d.expiresAttribute;
+  const uid = options.userIdAttribute ?? d.userIdAttribute;
+  const index = options.userIndex === true ? d.userIndex : options.userIndex || undefined;
+  const provisioned = (options.billing ?? d.table.billing) === 'provisioned';
   const throughput = {
-    ReadCapacityUnits: options.readCapacity ?? 5,
-    WriteCapacityUnits: options.writeCapacity ?? 5,
+    ReadCapacityUnits: options.readCapacity ?? d.table.readCapacity,
+    WriteCapacityUnits: options.writeCapacity ?? d.table.writeCapacity,
   };
   let created = false;
   try {
@@ -93,7 +96,7 @@ export async function createTable(
     created = true;
   }
   await waitUntilTableExists(
-    { client: ddb, maxWaitTime: options.waitSeconds ?? 120 },
+    { client: ddb, maxWaitTime: options.waitSeconds ?? d.table.waitSeconds },
     { TableName: tableName },
   );
   const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));

@@ -4,16 +4,12 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { debuglog } from 'node:util';
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  QueryCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
-import { keyTag } from './data.js';
-import { nowSec, type SessionEngine } from './engine.js';
-import { MissingIndexError, StoreUnavailableError } from './errors.js';
+import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
+import { nowSec } from './clock.js';
+import { InvalidArgumentError, MissingIndexError, StoreUnavailableError } from './errors.js';
+import { keyTag, tombstoneItem } from './format/keys.js';
+import type { ResolvedOptions } from './options.js';
+import type { TableTransport } from './transport/types.js';
 
 const debug = debuglog('dynamodb-sessions');
 
@@ -51,33 +47,39 @@ const maxRounds = 8;
 
 type Key = Record<string, AttributeValue>;
 
+/**
+ * What the per-user operations need of the table: its options, its calls (counted, failures as
+ * `StoreUnavailableError`) and a way to drop a destroyed session from the engine's cache. @internal
+ */
+export interface UserTable {
+  readonly options: Omit<ResolvedOptions<never>, 'userId'> & { userId: unknown };
+  readonly transport: TableTransport;
+  forget(id: string): void;
+}
+
 function checkUserId(userId: string): void {
   if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > 2048) {
-    throw new TypeError('userId must be a non-empty string of at most 2048 bytes');
+    throw new InvalidArgumentError('userId', 'expected a non-empty string of at most 2048 bytes');
   }
 }
 
 /** Table keys of a user's sessions under this engine's prefix, read page by page from the index. */
-async function queryKeys<T extends object>(
-  engine: SessionEngine<T>,
-  userId: string,
-  pageSize: number | undefined,
-): Promise<string[]> {
+async function queryKeys(table: UserTable, userId: string, pageSize: number | undefined): Promise<string[]> {
   checkUserId(userId);
   if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1)) {
-    throw new TypeError('pageSize must be an integer >= 1');
+    throw new InvalidArgumentError('pageSize', `expected a whole number >= 1, got ${String(pageSize)}`);
   }
-  const o = engine.options;
+  const o = table.options;
   if (!o.userId) {
     throw new MissingIndexError(
       o.userIndex,
-      `cannot be used: the userId option is not set, so sessions carry no "${o.userIdAttribute}". ${howToCreate(engine)}`,
+      `cannot be used: the userId option is not set, so sessions carry no "${o.userIdAttribute}". ${howToCreate(table)}`,
     );
   }
   const keys = new Set<string>();
   let start: Key | undefined;
   do {
-    const page = await queryPage(engine, userId, pageSize, start);
+    const page = await queryPage(table, userId, pageSize, start);
     for (const item of page.Items ?? []) {
       const key = item[o.hashKey]?.S;
       // another app may share the table (and the index) under another prefix
@@ -88,29 +90,25 @@ async function queryKeys<T extends object>(
   return [...keys];
 }
 
-async function queryPage<T extends object>(
-  engine: SessionEngine<T>,
+async function queryPage(
+  table: UserTable,
   userId: string,
   pageSize: number | undefined,
   start: Key | undefined,
 ) {
-  const o = engine.options;
+  const o = table.options;
   try {
-    return await engine.call('Query', () =>
-      engine.client.send(
-        new QueryCommand({
-          TableName: o.tableName,
-          IndexName: o.userIndex,
-          KeyConditionExpression: '#u = :u',
-          ProjectionExpression: '#k',
-          ExpressionAttributeNames: { '#u': o.userIdAttribute, '#k': o.hashKey },
-          ExpressionAttributeValues: { ':u': { S: userId } },
-          ...(pageSize !== undefined && { Limit: pageSize }),
-          ...(start && { ExclusiveStartKey: start }),
-          ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
-        }),
-      ),
-    );
+    return await table.transport.query({
+      TableName: o.tableName,
+      IndexName: o.userIndex,
+      KeyConditionExpression: '#u = :u',
+      ProjectionExpression: '#k',
+      ExpressionAttributeNames: { '#u': o.userIdAttribute, '#k': o.hashKey },
+      ExpressionAttributeValues: { ':u': { S: userId } },
+      ...(pageSize !== undefined && { Limit: pageSize }),
+      ...(start && { ExclusiveStartKey: start }),
+      ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
+    });
   } catch (err) {
     const cause = err instanceof StoreUnavailableError ? err.cause : undefined;
     // "The table does not have the specified index", or an index keyed on another attribute
@@ -121,7 +119,7 @@ async function queryPage<T extends object>(
     ) {
       throw new MissingIndexError(
         o.userIndex,
-        `is missing from table "${o.tableName}" (${cause.message}). ${howToCreate(engine)}`,
+        `is missing from table "${o.tableName}" (${cause.message}). ${howToCreate(table)}`,
         cause,
       );
     }
@@ -129,8 +127,8 @@ async function queryPage<T extends object>(
   }
 }
 
-function howToCreate<T extends object>(engine: SessionEngine<T>): string {
-  const o = engine.options;
+function howToCreate(table: UserTable): string {
+  const o = table.options;
   return (
     `Create a global secondary index "${o.userIndex}" on "${o.userIdAttribute}" (string, KEYS_ONLY), ` +
     `e.g. createTable(client, { userIndex: '${o.userIndex}', userIdAttribute: '${o.userIdAttribute}' }) ` +
@@ -165,35 +163,31 @@ async function untilProcessed<R>(operation: string, first: R[], send: (rest: R[]
 }
 
 /** Reads expiry, tombstone and owner of each key (the index holds keys only), consistently. */
-async function readItems<T extends object>(engine: SessionEngine<T>, keys: string[]): Promise<Key[]> {
-  const o = engine.options;
+async function readItems(table: UserTable, keys: string[]): Promise<Key[]> {
+  const o = table.options;
   const items: Key[] = [];
   await eachChunk(keys, batchGetMax, (chunk) =>
     untilProcessed<Key>(
       'BatchGetItem',
       chunk.map((key) => ({ [o.hashKey]: { S: key } })),
       async (rest) => {
-        const out = await engine.call('BatchGetItem', () =>
-          engine.client.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [o.tableName]: {
-                  Keys: rest,
-                  // a page shown right after "log out other devices" must not list the revoked ones
-                  ConsistentRead: true,
-                  ProjectionExpression: '#k, #e, #t, #u',
-                  ExpressionAttributeNames: {
-                    '#k': o.hashKey,
-                    '#e': o.expiresAttribute,
-                    '#t': o.tombstoneAttribute,
-                    '#u': o.userIdAttribute,
-                  },
-                },
+        const out = await table.transport.batchGetItem({
+          RequestItems: {
+            [o.tableName]: {
+              Keys: rest,
+              // a page shown right after "log out other devices" must not list the revoked ones
+              ConsistentRead: true,
+              ProjectionExpression: '#k, #e, #t, #u',
+              ExpressionAttributeNames: {
+                '#k': o.hashKey,
+                '#e': o.expiresAttribute,
+                '#t': o.tombstoneAttribute,
+                '#u': o.userIdAttribute,
               },
-              ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
-            }),
-          ),
-        );
+            },
+          },
+          ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
+        });
         items.push(...(out.Responses?.[o.tableName] ?? []));
         return out.UnprocessedKeys?.[o.tableName]?.Keys ?? [];
       },
@@ -209,16 +203,16 @@ async function readItems<T extends object>(engine: SessionEngine<T>, keys: strin
  * @throws MissingIndexError, StoreUnavailableError
  * @internal
  */
-export async function listUserSessions<T extends object>(
-  engine: SessionEngine<T>,
+export async function listUserSessions(
+  table: UserTable,
   userId: string,
   options: ListUserSessionsOptions = {},
 ): Promise<UserSession[]> {
-  const o = engine.options;
-  const keys = await queryKeys(engine, userId, options.pageSize);
+  const o = table.options;
+  const keys = await queryKeys(table, userId, options.pageSize);
   const now = nowSec();
   const sessions: UserSession[] = [];
-  for (const item of await readItems(engine, keys)) {
+  for (const item of await readItems(table, keys)) {
     const key = item[o.hashKey]?.S;
     const expiresAtSec = Number(item[o.expiresAttribute]?.N);
     if (key === undefined || item[o.tombstoneAttribute] !== undefined) continue;
@@ -237,19 +231,17 @@ export async function listUserSessions<T extends object>(
  * Destroys every session of a user but those in `except`, 25 per `BatchWriteItem`: each becomes a
  * tombstone (or is deleted when `tombstoneSeconds` is 0), so requests in flight cannot write it back.
  * Safe to retry after a failure. A session saved a moment ago may not be in the index yet.
- * @param forget - called with each destroyed id, to drop it from the engine's cache
  * @throws MissingIndexError, StoreUnavailableError
  * @internal
  */
-export async function destroyUserSessions<T extends object>(
-  engine: SessionEngine<T>,
+export async function destroyUserSessions(
+  table: UserTable,
   userId: string,
   options: DestroyUserSessionsOptions = {},
-  forget?: (id: string) => void,
 ): Promise<DestroyUserSessionsResult> {
-  const o = engine.options;
+  const o = table.options;
   const except = new Set(typeof options.except === 'string' ? [options.except] : (options.except ?? []));
-  const keys = (await queryKeys(engine, userId, options.pageSize)).filter(
+  const keys = (await queryKeys(table, userId, options.pageSize)).filter(
     (key) => !except.has(key.slice(o.prefix.length)),
   );
   let destroyed = 0;
@@ -257,21 +249,17 @@ export async function destroyUserSessions<T extends object>(
     const requests: WriteRequest[] = chunk.map((key) =>
       o.tombstoneSeconds === 0
         ? { DeleteRequest: { Key: { [o.hashKey]: { S: key } } } }
-        : { PutRequest: { Item: engine.tombstone(key) } },
+        : { PutRequest: { Item: tombstoneItem(o, key, nowSec()) } },
     );
     await untilProcessed('BatchWriteItem', requests, async (rest) => {
-      const out = await engine.call('BatchWriteItem', () =>
-        engine.client.send(
-          new BatchWriteItemCommand({
-            RequestItems: { [o.tableName]: rest },
-            ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
-          }),
-        ),
-      );
+      const out = await table.transport.batchWriteItem({
+        RequestItems: { [o.tableName]: rest },
+        ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
+      });
       return out.UnprocessedItems?.[o.tableName] ?? [];
     });
     destroyed += chunk.length;
-    for (const key of chunk) forget?.(key.slice(o.prefix.length));
+    for (const key of chunk) table.forget(key.slice(o.prefix.length));
   });
   return { destroyed };
 }

@@ -1,44 +1,71 @@
 /**
- * `npm test`: starts one DynamoDB Local (127.0.0.1 only, in memory) for the whole run, runs every
- * test file with node:test against it, and stops it by its pid, also when the tests fail.
- * Usage: tsx test/run.ts [test files...]
+ * `npm test`: the unit tier (pure, no Java, no DynamoDB), then the integration tier against one
+ * DynamoDB Local (127.0.0.1 only, in memory) started for the whole run and stopped by its pid, also
+ * when the tests fail.
+ * Usage: tsx test/run.ts [--unit | --integration] [test files...]
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDynamoDBLocal } from '../dev/dynamodb-local.ts';
 
-const files = process.argv.slice(2);
-const selected = files.length
-  ? files
-  : readdirSync('test')
-      // the crash suite kills and restarts its own DynamoDB Local: it runs as npm run test:faults
-      .filter((f) => f.endsWith('.test.ts') && f !== 'faults.test.ts')
-      .sort()
-      .map((f) => join('test', f));
+const args = process.argv.slice(2);
+const tiers = args.includes('--unit') ? ['unit'] : args.includes('--integration') ? ['integration'] : [];
+const files = args.filter((a) => !a.startsWith('--'));
 
-const ddb = await startDynamoDBLocal();
-let code = 1;
-try {
-  code = await new Promise<number>((resolve) => {
+/** The test files of a tier; the crash suite kills and restarts its own DynamoDB Local (npm run test:faults). */
+function tier(name: string): string[] {
+  const folder = join('test', name);
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.test.ts') && f !== 'faults.test.ts')
+    .sort()
+    .map((f) => join(folder, f));
+}
+
+function runNodeTest(selected: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=120000', ...selected],
       {
         stdio: 'inherit',
-        env: {
-          ...process.env,
-          DYNAMODB_ENDPOINT: ddb.endpoint,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        },
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
       },
     );
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
-    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
+    child.on('exit', (exitCode, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(exitCode ?? (signal ? 1 : 0));
+    });
   });
-} finally {
-  await ddb.stop();
+}
+
+const unit = files.length
+  ? files.filter((f) => f.includes('/unit/'))
+  : tiers.length === 0 || tiers.includes('unit')
+    ? tier('unit')
+    : [];
+const integration = files.length
+  ? files.filter((f) => !f.includes('/unit/'))
+  : tiers.length === 0 || tiers.includes('integration')
+    ? tier('integration')
+    : [];
+
+let code = 0;
+if (unit.length) {
+  console.log(`== unit tier: ${unit.length} files, no DynamoDB`);
+  code = await runNodeTest(unit, {});
+}
+if (integration.length) {
+  console.log(`== integration tier: ${integration.length} files on DynamoDB Local`);
+  const ddb = await startDynamoDBLocal();
+  try {
+    code = (await runNodeTest(integration, { DYNAMODB_ENDPOINT: ddb.endpoint })) || code;
+  } finally {
+    await ddb.stop();
+  }
 }
 process.exit(code);

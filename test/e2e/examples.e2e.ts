@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Browser, chromium } from 'playwright-core';
 import { freePort } from '../../dev/dynamodb-local.ts';
-import { endpoint, localClient } from '../helpers.ts';
+import { endpoint, localClient } from '../integration/helpers.ts';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const examples = (process.env.E2E_EXAMPLES?.split(',') ?? ['express', 'fastify', 'koa']) as string[];

@@ -2,26 +2,32 @@
  * The published package, as users get it: `npm pack`, installed into a fresh folder beside Express 5,
  * Fastify 5 and Koa 3, used by three outside apps through the package's name only (CommonJS for
  * Express, ESM for Fastify and Koa), which must keep a session across requests with cookies.
- * Run: npm run test:pack (after npm run build).
+ * The tarball is packed from a tree without `dist/`, as a fresh clone is: `prepack` must build it.
+ * Run: npm run test:pack.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../dev/dynamodb-local.ts';
-import { CookieJar, endpoint, request } from '../helpers.ts';
+import { CookieJar, endpoint, request } from '../integration/helpers.ts';
 import { expressApp, fastifyApp, koaApp } from './apps.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'dynamodb-sessions-outside-'));
 
+let packed: string[] = [];
+
 before(() => {
+  // as in a fresh clone: nothing built
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root })
     .toString()
     .trim();
   const tarball = join(dir, out.split('\n').pop() ?? '');
+  packed = execFileSync('tar', ['-tzf', tarball]).toString().trim().split('\n');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'outside-app', private: true }));
   const pinned = (name: string) =>
     `${name}@${JSON.parse(execFileSync('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], { cwd: root }).toString())}`;
@@ -33,9 +39,7 @@ before(() => {
       '--no-fund',
       '--prefer-offline',
       tarball,
-      ...['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', 'express', 'express-session', 'fastify'].map(
-        pinned,
-      ),
+      ...['@aws-sdk/client-dynamodb', 'express', 'express-session', 'fastify'].map(pinned),
       ...['@fastify/session', '@fastify/cookie', 'fastify-plugin', 'koa', 'koa-session'].map(pinned),
     ],
     { cwd: dir, stdio: 'inherit' },
@@ -85,6 +89,39 @@ async function run(file: string, source: string): Promise<void> {
     child.kill('SIGTERM');
   }
 }
+
+describe('the packed tarball', () => {
+  test('is built by prepack from a tree without dist/, and ships the library, subpaths and CLI', () => {
+    for (const file of [
+      'index.js',
+      'index.cjs',
+      'index.d.ts',
+      'express.cjs',
+      'fastify.js',
+      'koa.d.cts',
+      'cli.js',
+    ]) {
+      assert.ok(packed.includes(`package/dist/${file}`), `dist/${file} is in the tarball`);
+    }
+  });
+
+  test('its type declarations show no @internal member', () => {
+    const declarations = readdirSync(join(root, 'dist')).filter((f) => /\.d\.c?ts$/.test(f));
+    assert.ok(declarations.length >= 8);
+    for (const file of declarations) {
+      const text = readFileSync(join(root, 'dist', file), 'utf8');
+      assert.ok(!text.includes('@internal'), `${file} shows an @internal member`);
+    }
+  });
+
+  test('needs no @aws-sdk/lib-dynamodb: it is not a dependency and the outside apps run without it', () => {
+    const pkg = JSON.parse(
+      readFileSync(join(dir, 'node_modules', 'dynamodb-sessions', 'package.json'), 'utf8'),
+    );
+    assert.equal(pkg.dependencies['@aws-sdk/lib-dynamodb'], undefined);
+    assert.ok(!readdirSync(join(dir, 'node_modules', '@aws-sdk')).includes('lib-dynamodb'));
+  });
+});
 
 describe('the packed tarball in outside apps', () => {
   test('an Express 5 app (CommonJS) keeps its session', () => run('express-app.cjs', expressApp));

@@ -1,0 +1,327 @@
+/**
+ * Table checks of the `dynamodb-sessions` CLI: key schema, TTL, user index and the permissions the
+ * store needs, each with how to fix it.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteItemCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type TableDescription,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DEFAULTS } from '../src/index.js';
+
+/** What the table should look like, and where it is. @internal */
+export interface TableSpec {
+  tableName: string;
+  hashKey: string;
+  expiresAttribute: string;
+  /** The user index to check; `undefined` when not asked. */
+  userIndex: string | undefined;
+  userIdAttribute: string;
+  /** For the fix commands. */
+  region: string | undefined;
+  endpoint: string | undefined;
+}
+
+/** One check's outcome. @internal */
+export interface Check {
+  name: string;
+  status: 'ok' | 'problem' | 'skipped';
+  message: string;
+  /** How to fix a problem. */
+  fix?: string;
+}
+
+const ok = (name: string, message: string): Check => ({ name, status: 'ok', message });
+const problem = (name: string, message: string, fix: string): Check => ({
+  name,
+  status: 'problem',
+  message,
+  fix,
+});
+const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+const quote = (s: string) => (/^[\w.:/@#=,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
+/** `npx dynamodb-sessions create-table ...` for this table. @internal */
+export function createCommand(spec: TableSpec): string {
+  const args = ['npx dynamodb-sessions create-table --table', quote(spec.tableName)];
+  if (spec.hashKey !== DEFAULTS.hashKey) args.push('--hash-key', spec.hashKey);
+  if (spec.expiresAttribute !== DEFAULTS.expiresAttribute)
+    args.push('--ttl-attribute', spec.expiresAttribute);
+  if (spec.userIndex) args.push('--user-index');
+  if (spec.userIndex && spec.userIndex !== DEFAULTS.userIndex) args.push('--index-name', spec.userIndex);
+  if (spec.userIndex && spec.userIdAttribute !== DEFAULTS.userIdAttribute)
+    args.push('--user-attribute', spec.userIdAttribute);
+  if (spec.region) args.push('--region', spec.region);
+  if (spec.endpoint) args.push('--endpoint', spec.endpoint);
+  return args.join(' ');
+}
+
+function awsCommand(spec: TableSpec, command: string, ...args: string[]): string {
+  const where = [
+    ...(spec.region ? ['--region', spec.region] : []),
+    ...(spec.endpoint ? ['--endpoint-url', spec.endpoint] : []),
+  ];
+  return ['aws dynamodb', command, '--table-name', quote(spec.tableName), ...args, ...where].join(' ');
+}
+
+/** Describes the table; a problem when it is missing, unreadable or not ACTIVE. @internal */
+export async function checkTable(
+  client: DynamoDBClient,
+  spec: TableSpec,
+): Promise<{ check: Check; table?: TableDescription }> {
+  const name = 'table';
+  try {
+    const { Table: table } = await client.send(new DescribeTableCommand({ TableName: spec.tableName }));
+    if (!table) throw new Error('DescribeTable returned no table');
+    if (table.TableStatus !== 'ACTIVE') {
+      const check = problem(
+        name,
+        `table "${spec.tableName}" is ${table.TableStatus}`,
+        'wait until it is ACTIVE, then run this again',
+      );
+      return { check, table };
+    }
+    return { check: ok(name, `table "${spec.tableName}" exists and is ACTIVE`), table };
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ResourceNotFoundException') {
+      const where = spec.region ? ` in ${spec.region}` : '';
+      return {
+        check: problem(name, `table "${spec.tableName}" not found${where}`, createCommand(spec)),
+      };
+    }
+    return {
+      check: problem(name, `cannot describe the table: ${errorText(err)}`, accessFix(err, 'DescribeTable')),
+    };
+  }
+}
+
+function accessFix(err: unknown, action: string, resource = 'the table'): string {
+  if (err instanceof Error && err.name === 'AccessDeniedException') {
+    return `allow dynamodb:${action} on ${resource} for these credentials`;
+  }
+  return 'check the credentials, --region and --endpoint';
+}
+
+/** The key schema must be one partition key of type S with the expected name. @internal */
+export function checkKeySchema(table: TableDescription, spec: TableSpec): Check {
+  const name = 'key schema';
+  const keys = table.KeySchema ?? [];
+  const hash = keys.find((k) => k.KeyType === 'HASH')?.AttributeName;
+  const range = keys.find((k) => k.KeyType === 'RANGE')?.AttributeName;
+  const type = table.AttributeDefinitions?.find((a) => a.AttributeName === hash)?.AttributeType;
+  const newTable = `create a new table for sessions: ${createCommand({ ...spec, tableName: `${spec.tableName}-sessions` })}`;
+  if (range !== undefined) {
+    return problem(name, `the table has a sort key "${range}"; sessions need a partition key only`, newTable);
+  }
+  if (type !== 'S') {
+    return problem(name, `partition key "${hash}" is of type ${type}; sessions need type S`, newTable);
+  }
+  if (hash !== spec.hashKey) {
+    return problem(
+      name,
+      `partition key is "${hash}", not "${spec.hashKey}"`,
+      `pass --hash-key ${hash} here and hashKey: '${hash}' to the store, or ${newTable}`,
+    );
+  }
+  return ok(name, `partition key "${hash}" of type S, no sort key`);
+}
+
+/** TTL must be on (or turning on) for the expiry attribute. @internal */
+export async function checkTtl(client: DynamoDBClient, spec: TableSpec): Promise<Check> {
+  const name = 'ttl';
+  const attr = spec.expiresAttribute;
+  const enable = awsCommand(
+    spec,
+    'update-time-to-live',
+    '--time-to-live-specification',
+    `Enabled=true,AttributeName=${attr}`,
+  );
+  try {
+    const out = await client.send(new DescribeTimeToLiveCommand({ TableName: spec.tableName }));
+    const status = out.TimeToLiveDescription?.TimeToLiveStatus ?? 'DISABLED';
+    const on = out.TimeToLiveDescription?.AttributeName;
+    if ((status === 'ENABLED' || status === 'ENABLING') && on === attr) {
+      return ok(name, `TTL is ${status === 'ENABLED' ? 'on' : 'turning on'}: attribute "${attr}"`);
+    }
+    if (status === 'ENABLED' || status === 'ENABLING') {
+      return problem(
+        name,
+        `TTL is on attribute "${on}", not "${attr}"`,
+        `pass --ttl-attribute ${on} here and expiresAttribute: '${on}' to the store, or move TTL ` +
+          `(disable it, wait until it is DISABLED, then: ${enable})`,
+      );
+    }
+    if (status === 'DISABLING') {
+      return problem(name, 'TTL is being disabled', `once it is DISABLED: ${enable}`);
+    }
+    return problem(
+      name,
+      `TTL is off: expired sessions are never deleted and storage keeps growing`,
+      `${enable}\nor: ${createCommand(spec)}`,
+    );
+  } catch (err) {
+    return problem(
+      name,
+      `cannot read the TTL status: ${errorText(err)}`,
+      accessFix(err, 'DescribeTimeToLive'),
+    );
+  }
+}
+
+/** The user index must exist, be ACTIVE and have the user id (type S) as its partition key. @internal */
+export function checkUserIndex(table: TableDescription, spec: TableSpec): Check {
+  const name = 'user index';
+  const index = spec.userIndex ?? DEFAULTS.userIndex;
+  const uid = spec.userIdAttribute;
+  const gsi = table.GlobalSecondaryIndexes?.find((g) => g.IndexName === index);
+  if (!gsi) {
+    // a table without a billing summary is provisioned (the summary came with on-demand)
+    const provisioned = table.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST';
+    const throughput = provisioned
+      ? `,"ProvisionedThroughput":{"ReadCapacityUnits":${DEFAULTS.table.readCapacity},"WriteCapacityUnits":${DEFAULTS.table.writeCapacity}}`
+      : '';
+    const create =
+      `[{"Create":{"IndexName":"${index}","KeySchema":[{"AttributeName":"${uid}","KeyType":"HASH"}],` +
+      `"Projection":{"ProjectionType":"KEYS_ONLY"}${throughput}}}]`;
+    return problem(
+      name,
+      `no global secondary index "${index}"`,
+      awsCommand(
+        spec,
+        'update-table',
+        '--attribute-definitions',
+        `AttributeName=${uid},AttributeType=S`,
+        '--global-secondary-index-updates',
+        `'${create}'`,
+      ),
+    );
+  }
+  const hash = gsi.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
+  const type = table.AttributeDefinitions?.find((a) => a.AttributeName === hash)?.AttributeType;
+  if (hash !== uid || type !== 'S') {
+    return problem(
+      name,
+      `index "${index}" has partition key "${hash}" (${type}), not "${uid}" (S)`,
+      `pass --user-attribute ${hash} here and userIdAttribute: '${hash}' to the store if it holds user ids, ` +
+        'or create another index with --index-name',
+    );
+  }
+  if (gsi.IndexStatus !== 'ACTIVE') {
+    return problem(
+      name,
+      `index "${index}" is ${gsi.IndexStatus}`,
+      'wait until it is ACTIVE, then run this again',
+    );
+  }
+  return ok(name, `index "${index}" on "${uid}" (S) is ACTIVE`);
+}
+
+/**
+ * Proves the credentials can do what the store does: PutItem, GetItem, UpdateItem and DeleteItem on
+ * a probe item (`doctor#<uuid>`, expiring in a minute) that it removes, and Query on the user index.
+ * A failed condition still proves the permission. @internal
+ */
+export async function checkAccess(
+  client: DynamoDBClient,
+  spec: TableSpec,
+  table: TableDescription,
+  withIndex: boolean,
+): Promise<Check[]> {
+  const arn = table.TableArn ?? `table ${spec.tableName}`;
+  const key = { [spec.hashKey]: { S: `doctor#${randomUUID()}` } };
+  const names = { '#k': spec.hashKey, '#e': spec.expiresAttribute };
+  const soon = { N: String(Math.floor(Date.now() / 1000) + 60) };
+  const TableName = spec.tableName;
+  const probe = async (action: string, send: () => Promise<unknown>, resource = arn): Promise<Check> => {
+    const name = `${action} permission`;
+    try {
+      await send();
+      return ok(name, `dynamodb:${action} works`);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') {
+        return ok(name, `dynamodb:${action} works`);
+      }
+      return problem(name, `dynamodb:${action} failed: ${errorText(err)}`, accessFix(err, action, resource));
+    }
+  };
+  const checks: Check[] = [];
+  checks.push(
+    await probe('PutItem', () =>
+      client.send(
+        new PutItemCommand({
+          TableName,
+          Item: { ...key, [spec.expiresAttribute]: soon },
+          ConditionExpression: 'attribute_not_exists(#k)',
+          ExpressionAttributeNames: { '#k': spec.hashKey },
+        }),
+      ),
+    ),
+  );
+  checks.push(await probe('GetItem', () => client.send(new GetItemCommand({ TableName, Key: key }))));
+  checks.push(
+    await probe('UpdateItem', () =>
+      client.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: key,
+          UpdateExpression: 'SET #e = :e',
+          ConditionExpression: 'attribute_exists(#k)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':e': soon },
+        }),
+      ),
+    ),
+  );
+  const deleted = await probe('DeleteItem', () =>
+    client.send(new DeleteItemCommand({ TableName, Key: key })),
+  );
+  if (deleted.status === 'problem' && checks[0]?.status === 'ok') {
+    deleted.message += ` (the probe item ${key[spec.hashKey]?.S} expires within a minute; TTL removes it)`;
+  }
+  checks.push(deleted);
+  if (withIndex && spec.userIndex) {
+    const IndexName = spec.userIndex;
+    const query = () =>
+      client.send(
+        new QueryCommand({
+          TableName,
+          IndexName,
+          KeyConditionExpression: '#u = :u',
+          ExpressionAttributeNames: { '#u': spec.userIdAttribute },
+          ExpressionAttributeValues: { ':u': { S: 'doctor#probe' } },
+          Limit: 1,
+        }),
+      );
+    checks.push(await probe('Query', query, `${arn}/index/${IndexName}`));
+  }
+  return checks;
+}
+
+/** Every check, in order; later checks are skipped when what they need is broken. @internal */
+export async function runChecks(client: DynamoDBClient, spec: TableSpec, access: boolean): Promise<Check[]> {
+  const { check, table } = await checkTable(client, spec);
+  if (!table) return [check];
+  const checks = [check];
+  const schema = checkKeySchema(table, spec);
+  checks.push(schema, await checkTtl(client, spec));
+  const index = spec.userIndex ? checkUserIndex(table, spec) : undefined;
+  if (index) checks.push(index);
+  if (!access) return checks;
+  if (schema.status !== 'ok' || check.status !== 'ok') {
+    checks.push({
+      name: 'permissions',
+      status: 'skipped',
+      message: 'permissions not probed: fix the table first',
+    });
+    return checks;
+  }
+  checks.push(...(await checkAccess(client, spec, table, index?.status === 'ok')));
+  return checks;
+}

@@ -1,0 +1,423 @@
+/**
+ * The `dynamodb-sessions` command: `create-table`, `doctor` and `cost`.
+ * Exit codes: 0 ok, 1 problems found or DynamoDB failed, 2 bad command line.
+ */
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable, DEFAULTS, InvalidOptionError } from '../src/index.js';
+import { COST_DEFAULTS, type CostInputs, costVariants, estimateCost } from './cost-model.js';
+import { formatCost } from './cost-report.js';
+import { type Check, runChecks, type TableSpec } from './doctor.js';
+
+type Values = Record<string, string | boolean | undefined>;
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: OptionSpec;
+  /** [flag with its value, description] for --help */
+  flags: [string, string][];
+  run(values: Values): Promise<number>;
+}
+
+/** A bad command line: exit code 2. */
+class UsageError extends Error {
+  /** The command whose help to point at. */
+  command = '';
+}
+
+const print = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+const json = (value: unknown) => print(JSON.stringify(value, null, 2));
+const str = (v: Values, flag: string) => (typeof v[flag] === 'string' ? (v[flag] as string) : undefined);
+const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+const common: OptionSpec = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } };
+const commonFlags: [string, string][] = [
+  ['--json', 'print machine-readable JSON'],
+  ['-h, --help', 'show this help'],
+];
+
+const tableOptions: OptionSpec = {
+  table: { type: 'string' },
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+  'hash-key': { type: 'string' },
+  'ttl-attribute': { type: 'string' },
+  'user-index': { type: 'boolean' },
+  'index-name': { type: 'string' },
+  'user-attribute': { type: 'string' },
+};
+const tableFlags: [string, string][] = [
+  ['--table NAME', 'table name (required)'],
+  ['--region R', 'AWS region (default: the SDK chain, e.g. AWS_REGION)'],
+  ['--endpoint URL', 'DynamoDB endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local'],
+  ['--hash-key NAME', `partition key name, type S (default ${DEFAULTS.hashKey})`],
+  [
+    '--ttl-attribute NAME',
+    `expiry attribute, epoch seconds, with TTL on it (default ${DEFAULTS.expiresAttribute})`,
+  ],
+  ['--user-index', 'the global secondary index for per-user operations'],
+  ['--index-name NAME', `its name (default ${DEFAULTS.userIndex})`],
+  ['--user-attribute NAME', `its partition key, the user id (default ${DEFAULTS.userIdAttribute})`],
+];
+
+const attributeName = /^[A-Za-z0-9_.-]{1,255}$/;
+
+function name(v: Values, flag: string, fallback: string, pattern = attributeName): string {
+  const value = str(v, flag) ?? fallback;
+  if (!pattern.test(value)) {
+    throw new UsageError(
+      `--${flag}: expected ${pattern === attributeName ? '1' : '3'}-255 characters of A-Z a-z 0-9 _ . -, got "${value}"`,
+    );
+  }
+  return value;
+}
+
+function tableSpec(v: Values): TableSpec {
+  if (str(v, 'table') === undefined) throw new UsageError('--table is required');
+  const endpoint = str(v, 'endpoint');
+  if (endpoint !== undefined && !/^https?:$/.test(URL.canParse(endpoint) ? new URL(endpoint).protocol : '')) {
+    throw new UsageError(`--endpoint: expected an http(s) URL, got "${endpoint}"`);
+  }
+  if (!v['user-index'] && (str(v, 'index-name') ?? str(v, 'user-attribute')) !== undefined) {
+    throw new UsageError(`--${str(v, 'index-name') ? 'index-name' : 'user-attribute'} needs --user-index`);
+  }
+  return {
+    tableName: name(v, 'table', '', /^[A-Za-z0-9_.-]{3,255}$/),
+    hashKey: name(v, 'hash-key', DEFAULTS.hashKey),
+    expiresAttribute: name(v, 'ttl-attribute', DEFAULTS.expiresAttribute),
+    userIndex: v['user-index'] ? name(v, 'index-name', DEFAULTS.userIndex) : undefined,
+    userIdAttribute: name(v, 'user-attribute', DEFAULTS.userIdAttribute),
+    region: str(v, 'region'),
+    endpoint,
+  };
+}
+
+/** A client for the given endpoint or the default chain, with bounded retries and timeouts. */
+async function clientOf(spec: TableSpec): Promise<{ client: DynamoDBClient; region: string }> {
+  const client = new DynamoDBClient({
+    ...(spec.region !== undefined && { region: spec.region }),
+    ...(spec.endpoint !== undefined && { endpoint: spec.endpoint }),
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  });
+  try {
+    return { client, region: await client.config.region() };
+  } catch {
+    client.destroy();
+    throw new UsageError('no AWS region: pass --region or set AWS_REGION');
+  }
+}
+
+function report(checks: Check[]): string {
+  const lines = checks.map((c) => {
+    // a fix may offer alternatives, one a line
+    const fix = (c.fix?.split('\n') ?? []).map((l, n) => `\n           ${n ? '' : 'fix: '}${l}`).join('');
+    return `  ${c.status.padEnd(8)} ${c.message}${fix}`;
+  });
+  const problems = checks.filter((c) => c.status === 'problem').length;
+  lines.push(problems ? `${problems} problem${problems > 1 ? 's' : ''} found.` : 'All checks passed.');
+  return lines.join('\n');
+}
+
+const hasProblem = (checks: Check[]) => checks.some((c) => c.status === 'problem');
+
+function integer(v: Values, flag: string): number | undefined {
+  const raw = str(v, flag);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${flag}: expected a whole number >= 1, got "${raw}"`);
+  return n;
+}
+
+function billingOf(v: Values): 'on-demand' | 'provisioned' {
+  const billing = str(v, 'billing') ?? DEFAULTS.table.billing;
+  if (billing !== 'on-demand' && billing !== 'provisioned') {
+    throw new UsageError(`--billing: expected on-demand or provisioned, got "${billing}"`);
+  }
+  const extra = ['rcu', 'wcu'].find((f) => v[f] !== undefined);
+  if (billing === 'on-demand' && extra) throw new UsageError(`--${extra} needs --billing provisioned`);
+  return billing;
+}
+
+async function runCreateTable(v: Values): Promise<number> {
+  const spec = tableSpec(v);
+  const billing = billingOf(v);
+  const rcu = integer(v, 'rcu');
+  const wcu = integer(v, 'wcu');
+  const { client, region } = await clientOf(spec);
+  try {
+    const result = await createTable(client, {
+      tableName: spec.tableName,
+      hashKey: spec.hashKey,
+      expiresAttribute: spec.expiresAttribute,
+      userIndex: spec.userIndex ?? false,
+      userIdAttribute: spec.userIdAttribute,
+      billing,
+      ...(rcu !== undefined && { readCapacity: rcu }),
+      ...(wcu !== undefined && { writeCapacity: wcu }),
+    }).catch((err: unknown) => {
+      throw new Error(`cannot create table "${spec.tableName}" in ${region}: ${errorText(err)}`, {
+        cause: err,
+      });
+    });
+    const checks = await runChecks(client, spec, false);
+    const ok = !hasProblem(checks);
+    const capacity =
+      billing === 'on-demand'
+        ? billing
+        : `provisioned ${rcu ?? DEFAULTS.table.readCapacity} RCU, ${wcu ?? DEFAULTS.table.writeCapacity} WCU`;
+    if (v.json) {
+      json({ command: 'create-table', table: spec.tableName, region, ...result, ok, checks });
+    } else {
+      const what = result.created
+        ? `Created table "${spec.tableName}" (partition key ${spec.hashKey}: S, ${capacity}) in ${region}.`
+        : `Table "${spec.tableName}" already exists in ${region}.`;
+      print(`${what}\n${report(checks)}`);
+    }
+    return ok ? 0 : 1;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function runDoctor(v: Values): Promise<number> {
+  const spec = tableSpec(v);
+  const { client, region } = await clientOf(spec);
+  try {
+    const checks = await runChecks(client, spec, true);
+    const ok = !hasProblem(checks);
+    if (v.json) {
+      json({ command: 'doctor', table: spec.tableName, region, endpoint: spec.endpoint ?? null, ok, checks });
+    } else {
+      const where = spec.endpoint ? `${region}, ${spec.endpoint}` : region;
+      print(`Checking table "${spec.tableName}" (${where})\n${report(checks)}`);
+    }
+    return ok ? 0 : 1;
+  } finally {
+    client.destroy();
+  }
+}
+
+const kebab = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+const costHelp: Record<keyof CostInputs, [string, string]> = {
+  sessionKb: ['KB', 'average session item size, before compression'],
+  rpm: ['N', 'requests per minute; each reads its session once'],
+  newPerMonth: ['N', 'new sessions per month'],
+  updatesPerMonth: ['N', 'session changes per month (full-item writes)'],
+  stored: ['N', 'sessions stored at any time'],
+  touchAfter: ['S', 'seconds between expiry rewrites of an unchanged session; 0 = every read'],
+  sessionMinutes: ['M', 'minutes a new session stays in use, touched every --touch-after'],
+  consistent: ['BOOL', 'strongly consistent reads (true|false)'],
+  compressRatio: ['R', 'stored size / original size, in (0, 1]'],
+  billing: ['MODE', 'provisioned|on-demand'],
+  burstWcu: ['N', 'provisioned: the least WCU provisioned, for write bursts'],
+  hoursPerMonth: ['H', 'hours in a billed month'],
+  priceRcuHour: ['$', 'provisioned: price of one RCU per hour'],
+  priceWcuHour: ['$', 'provisioned: price of one WCU per hour'],
+  priceGbMonth: ['$', 'price of one GB stored per month'],
+  priceReadMillion: ['$', 'on-demand: price of a million read request units'],
+  priceWriteMillion: ['$', 'on-demand: price of a million write request units'],
+};
+const costFields = Object.keys(costHelp) as (keyof CostInputs)[];
+
+function costInputs(v: Values): Partial<CostInputs> {
+  const inputs: Record<string, unknown> = {};
+  for (const field of costFields) {
+    const raw = str(v, kebab(field));
+    if (raw === undefined) continue;
+    if (field === 'billing') inputs[field] = raw;
+    else if (field === 'consistent') {
+      if (raw !== 'true' && raw !== 'false')
+        throw new UsageError(`--consistent: expected true or false, got "${raw}"`);
+      inputs[field] = raw === 'true';
+    } else {
+      const n = raw.trim() === '' ? Number.NaN : Number(raw);
+      if (!Number.isFinite(n)) throw new UsageError(`--${kebab(field)}: expected a number, got "${raw}"`);
+      inputs[field] = n;
+    }
+  }
+  return inputs as Partial<CostInputs>;
+}
+
+async function runCost(v: Values): Promise<number> {
+  const inputs = costInputs(v);
+  let estimate: ReturnType<typeof estimateCost>;
+  try {
+    estimate = estimateCost(inputs);
+  } catch (err) {
+    if (err instanceof InvalidOptionError) {
+      throw new UsageError(`--${kebab(err.option)}: ${err.message.replace(/^invalid option \w+: /, '')}`);
+    }
+    throw err;
+  }
+  const variants = costVariants(inputs);
+  if (v.json) {
+    const alternatives = variants.map((x) => ({
+      label: x.label,
+      flag: x.flag,
+      total: x.estimate.total,
+      totalRounded: x.estimate.totalRounded,
+      delta: x.delta,
+      estimate: x.estimate,
+    }));
+    json({ command: 'cost', ...estimate, variants: alternatives });
+  } else print(formatCost(estimate, variants));
+  return 0;
+}
+
+const commands: Record<string, Command> = {
+  'create-table': {
+    summary: 'Create the session table (partition key and TTL); safe to run again',
+    usage: 'create-table --table NAME [flags]',
+    options: {
+      ...tableOptions,
+      billing: { type: 'string' },
+      rcu: { type: 'string' },
+      wcu: { type: 'string' },
+    },
+    flags: [
+      ...tableFlags,
+      ['--billing MODE', 'on-demand (default) or provisioned'],
+      ['--rcu N, --wcu N', `provisioned read/write capacity (default ${DEFAULTS.table.readCapacity} each)`],
+    ],
+    run: runCreateTable,
+  },
+  doctor: {
+    summary: 'Check key schema, TTL, user index and permissions (with a probe item it removes)',
+    usage: 'doctor --table NAME [flags]',
+    options: tableOptions,
+    flags: tableFlags,
+    run: runDoctor,
+  },
+  cost: {
+    summary: 'Estimate the monthly DynamoDB cost of a session table, and what changes it',
+    usage: 'cost [flags]',
+    options: Object.fromEntries(costFields.map((f) => [kebab(f), { type: 'string' as const }])),
+    flags: costFields.map((f) => [
+      `--${kebab(f)} ${costHelp[f][0]}`,
+      `${costHelp[f][1]} (default ${String(COST_DEFAULTS[f])})`,
+    ]),
+    run: runCost,
+  },
+};
+
+function table(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return rows.map(([a, b]) => `  ${a.padEnd(width)}${b}`).join('\n');
+}
+
+function mainHelp(): string {
+  return [
+    'Usage: dynamodb-sessions <command> [flags]',
+    '',
+    'Commands:',
+    table(Object.entries(commands).map(([n, c]) => [n, c.summary])),
+    '',
+    'Flags of every command:',
+    table(commonFlags),
+    '',
+    'DynamoDB is reached at --endpoint, else through the AWS SDK default region and credential chain.',
+    'Exit codes: 0 ok, 1 problems found or DynamoDB failed, 2 bad command line.',
+    'Run "dynamodb-sessions <command> --help" for the flags of a command.',
+  ].join('\n');
+}
+
+function commandHelp(cmd: Command): string {
+  return [
+    `Usage: dynamodb-sessions ${cmd.usage}`,
+    '',
+    `${cmd.summary}.`,
+    '',
+    table([...cmd.flags, ...commonFlags]),
+  ].join('\n');
+}
+
+/** parseArgs' messages, made short and naming the flag. */
+function usageOf(err: unknown, command: string): UsageError {
+  const message = err instanceof Error ? err.message : String(err);
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
+  const code = (err as { code?: string }).code;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    return new UsageError(`unknown flag ${quoted} for ${command}`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return new UsageError(`unexpected argument "${quoted}"`);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = quoted.split(' ')[0] ?? quoted;
+    if (message.includes('argument missing')) return new UsageError(`${flag} needs a value`);
+    if (message.includes('ambiguous'))
+      return new UsageError(`${flag}: write a value that starts with "-" as ${flag}=VALUE`);
+  }
+  return new UsageError(message);
+}
+
+/** `--consistent` alone means `--consistent true`. */
+function normalize(args: string[]): string[] {
+  return args.flatMap((arg, n) =>
+    arg === '--consistent' && (args[n + 1] ?? '--').startsWith('--') ? ['--consistent=true'] : [arg],
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || (first === 'help' && !rest[0])) {
+    if (first !== undefined) print(mainHelp());
+    else process.stderr.write(`dynamodb-sessions: a command is needed\n\n${mainHelp()}\n`);
+    return first === undefined ? 2 : 0;
+  }
+  const name = first === 'help' ? (rest[0] ?? '') : first;
+  const cmd = commands[name];
+  if (!cmd) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
+  if (first === 'help') {
+    print(commandHelp(cmd));
+    return 0;
+  }
+  let values: Values;
+  try {
+    values = parseArgs({
+      args: normalize(rest),
+      options: { ...common, ...cmd.options },
+      strict: true,
+    }).values;
+  } catch (err) {
+    const usage = usageOf(err, name);
+    usage.command = name;
+    throw usage;
+  }
+  if (values.help) {
+    print(commandHelp(cmd));
+    return 0;
+  }
+  try {
+    return await cmd.run(values);
+  } catch (err) {
+    if (err instanceof UsageError) err.command = name;
+    throw err;
+  }
+}
+
+function fail(err: unknown, asJson: boolean): number {
+  const usage = err instanceof UsageError;
+  const message = err instanceof Error && (usage || err.name === 'Error') ? err.message : errorText(err);
+  const help = usage
+    ? `Run "dynamodb-sessions ${err.command ? `${err.command} ` : ''}--help" for usage.\n`
+    : '';
+  process.stderr.write(`dynamodb-sessions: ${message}\n${help}`);
+  const flag = usage ? /(--[a-z][a-z-]*)/.exec(message)?.[1] : undefined;
+  if (asJson)
+    json({ ok: false, error: { kind: usage ? 'usage' : 'failure', message, ...(flag && { flag }) } });
+  return usage ? 2 : 1;
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = fail(err, argv.includes('--json'));
+  },
+);

@@ -1,0 +1,95 @@
+/**
+ * Session data as stored: plain, JSON-compatible data with sorted keys. Data is stored as JSON would
+ * store it (Dates become ISO strings, class instances their own enumerable data, `undefined` is
+ * dropped), and keys come out sorted at every level, so that the same data always gives the same
+ * JSON text: the digest of that text recognises an unchanged session.
+ */
+import { hash } from 'node:crypto';
+import { SessionDataError } from '../errors.js';
+
+/** JSON-compatible data, as stored. @public */
+export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+
+// DynamoDB numbers: 38 significant digits, magnitude 1E-130 to 9.9E+125
+const maxNumber = 9.9e125;
+const minNumber = 1e-130;
+const maxDepth = 31; // DynamoDB nests 32 levels deep, the item itself being the first
+
+/** Sets an own property; a plain assignment of `__proto__` would replace the prototype instead. @internal */
+export function put<V>(target: { [key: string]: V }, key: string, value: V): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'bigint') return 'a BigInt has no JSON form';
+  if (typeof value === 'function') return 'a function cannot be stored';
+  if (typeof value === 'symbol') return 'a symbol cannot be stored';
+  return `a ${typeof value} cannot be stored`;
+}
+
+/**
+ * Turns data into plain, JSON-compatible data with sorted keys, or throws `SessionDataError`
+ * naming the path of the first value that cannot be stored.
+ * @internal
+ */
+export function toPlain(value: unknown, path = 'session', ancestors: unknown[] = []): Plain | undefined {
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) return null; // as JSON does
+      if (value !== 0 && (Math.abs(value) > maxNumber || Math.abs(value) < minNumber)) {
+        throw new SessionDataError(path, 'number is outside the range DynamoDB can store');
+      }
+      return value;
+    case 'undefined':
+      return undefined;
+    case 'object':
+      break;
+    default:
+      throw new SessionDataError(path, describe(value));
+  }
+  const obj = value as { toJSON?: unknown };
+  if (typeof obj.toJSON === 'function') {
+    return toPlain((obj.toJSON as (key: string) => unknown)(''), path, ancestors);
+  }
+  if (ancestors.includes(value)) throw new SessionDataError(path, 'circular reference');
+  if (ancestors.length >= maxDepth) throw new SessionDataError(path, `nested deeper than ${maxDepth} levels`);
+  ancestors.push(value);
+  let out: Plain;
+  if (Array.isArray(value)) {
+    const list: Plain[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) list[i] = toPlain(value[i], `${path}[${i}]`, ancestors) ?? null;
+    out = list;
+  } else {
+    const map: { [key: string]: Plain } = {};
+    const source = value as Record<string, unknown>;
+    for (const key of Object.keys(source).sort()) {
+      const v = toPlain(source[key], `${path}.${key}`, ancestors);
+      if (v === undefined) continue;
+      if (key === '') throw new SessionDataError(`${path}[""]`, 'DynamoDB cannot store an empty key');
+      put(map, key, v);
+    }
+    out = map;
+  }
+  ancestors.pop();
+  return out;
+}
+
+/** Sorts keys at every level of already-plain data (e.g. parsed from a JSON string). @internal */
+export function sortKeys(value: Plain): Plain {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortKeys);
+  const out: { [key: string]: Plain } = {};
+  for (const key of Object.keys(value).sort()) put(out, key, sortKeys(value[key] as Plain));
+  return out;
+}
+
+/** The digest of a session's JSON text (sorted keys): equal digests mean unchanged data. @internal */
+export function digestOf(json: string): string {
+  return hash('sha1', json, 'base64');
+}

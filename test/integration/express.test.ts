@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import session, { type SessionData } from 'express-session';
+import { DynamoDBStore } from '../../adapters/express.ts';
+import { SessionTooLargeError } from '../../src/index.ts';
+import {
+  CookieJar,
+  countCommands,
+  downClient,
+  freshTable,
+  listen,
+  localClient,
+  request,
+  sleep,
+} from './helpers.ts';
+
+declare module 'express-session' {
+  interface SessionData {
+    user?: { name: string };
+    blob?: string;
+  }
+}
+
+const client = await localClient();
+const counter = countCommands(client);
+let tableName = '';
+const servers: Server[] = [];
+const secret = 'express-test-secret';
+
+before(async () => {
+  tableName = await freshTable(client);
+});
+after(() => {
+  for (const s of servers) s.close();
+});
+
+async function start(store: DynamoDBStore, cookie: session.CookieOptions = { maxAge: 3_600_000 }) {
+  const errors: unknown[] = [];
+  const app = express();
+  app.use(express.json());
+  app.use(session({ store, secret, resave: false, saveUninitialized: false, cookie }));
+  app.post('/login', (req, res) => {
+    req.session.user = { name: String(req.body.name) };
+    res.json({ ok: true });
+  });
+  app.get('/me', (req, res) => {
+    res.json({ user: req.session.user ?? null });
+  });
+  app.post('/big', (req, res) => {
+    req.session.blob = 'z'.repeat(450 * 1024);
+    res.json({ ok: true });
+  });
+  app.post('/max-age', (req, res) => {
+    req.session.cookie.maxAge = 7_200_000;
+    res.json({ ok: true });
+  });
+  app.post('/logout', (req, res, next) => {
+    req.session.destroy((err) => (err ? next(err) : res.json({ ok: true })));
+  });
+  app.use((err: { status?: number; code?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    errors.push(err);
+    if (!res.headersSent) res.status(err.status ?? 500).json({ code: err.code });
+  });
+  const server = createServer(app);
+  servers.push(server);
+  const base = await listen(server);
+  return { base, errors };
+}
+
+function sid(jar: CookieJar): string {
+  const raw = decodeURIComponent(jar.cookies.get('connect.sid') ?? '');
+  return raw.slice(2, raw.lastIndexOf('.'));
+}
+
+async function item(id: string) {
+  const out = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: { id: { S: `session#${id}` } }, ConsistentRead: true }),
+  );
+  return out.Item;
+}
+
+describe('express-session with DynamoDBStore', () => {
+  test('login stores the session, the next request sees it, logout destroys it', async () => {
+    const { base } = await start(new DynamoDBStore({ client, tableName }));
+    const jar = new CookieJar();
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: null });
+    assert.equal((await request(base, '/login', jar, { method: 'POST', body: { name: 'ada' } })).status, 200);
+    const id = sid(jar);
+    assert.equal(id.length, 32);
+    const stored = await item(id);
+    assert.ok(stored?.sess?.M?.user, 'the item holds the session');
+    assert.equal(
+      stored?.sess?.M?.cookie?.M?.expires,
+      undefined,
+      'the expiry lives in the item, not in the data',
+    );
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'ada' } });
+    assert.equal((await request(base, '/logout', jar, { method: 'POST' })).status, 200);
+    assert.equal((await item(id))?.sess, undefined, 'session data is gone');
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: null });
+  });
+
+  test('an unmodified request inside touchAfter sends no write; one after it sends one UpdateItem', async () => {
+    const { base } = await start(new DynamoDBStore({ client, tableName, touchAfter: 2 }));
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST', body: { name: 'bob' } });
+    counter.reset();
+    for (let i = 0; i < 5; i++) await request(base, '/me', jar);
+    assert.deepEqual(counter.counts, { GetItemCommand: 5 }, 'one read per request, no write');
+    await sleep(2200);
+    counter.reset();
+    await request(base, '/me', jar);
+    await sleep(50); // the touch is sent as the response ends
+    assert.deepEqual(counter.counts, { GetItemCommand: 1, UpdateItemCommand: 1 });
+  });
+
+  test('changing only cookie.maxAge is written although the data is unchanged', async () => {
+    const { base } = await start(new DynamoDBStore({ client, tableName }));
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST', body: { name: 'cy' } });
+    const before = Number((await item(sid(jar)))?.expires?.N);
+    counter.reset();
+    await request(base, '/max-age', jar, { method: 'POST' });
+    await sleep(50);
+    assert.equal(counter.of('PutItemCommand'), 1);
+    const stored = await item(sid(jar));
+    assert.equal(stored?.sess?.M?.cookie?.M?.originalMaxAge?.N, '7200000');
+    assert.ok(Number(stored?.expires?.N) >= before + 3599, 'the item lives as long as the new cookie');
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'cy' } });
+  });
+
+  test('a browser-session cookie (no maxAge) stays one, and the item gets the default ttl', async () => {
+    const { base } = await start(new DynamoDBStore({ client, tableName, ttl: 600 }), {});
+    const jar = new CookieJar();
+    const res = await request(base, '/login', jar, { method: 'POST', body: { name: 'di' } });
+    assert.doesNotMatch(res.res.headers.get('set-cookie') ?? '', /Expires=/i);
+    const expires = Number((await item(sid(jar)))?.expires?.N);
+    assert.ok(Math.abs(expires - (Math.floor(Date.now() / 1000) + 600)) <= 2);
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'di' } });
+  });
+
+  test('an unmodified request that ends after a concurrent change does not write its stale copy back', async () => {
+    const store = new DynamoDBStore({ client, tableName });
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let loadedSlow = () => {};
+    const slowLoaded = new Promise<void>((resolve) => {
+      loadedSlow = resolve;
+    });
+    const app = express();
+    app.use(express.json());
+    app.use(
+      session({ store, secret, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }),
+    );
+    app.post('/login', (req, res) => {
+      req.session.user = { name: 'gil' };
+      res.json({ ok: true });
+    });
+    app.get('/slow', async (req, res) => {
+      loadedSlow();
+      await gate;
+      res.json({ user: req.session.user ?? null });
+    });
+    app.get('/me', (req, res) => {
+      res.json({ user: req.session.user ?? null });
+    });
+    app.post('/rename', (req, res) => {
+      req.session.user = { name: 'gil2' };
+      req.session.save(() => res.json({ ok: true }));
+    });
+    const server = createServer(app);
+    servers.push(server);
+    const base = await listen(server);
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST' });
+    const slow = request(base, '/slow', jar);
+    await slowLoaded;
+    await request(base, '/rename', jar, { method: 'POST' });
+    counter.reset();
+    release();
+    await slow;
+    await sleep(50); // the touch is sent as the response ends
+    assert.equal(counter.of('PutItemCommand'), 0, 'the slow request wrote nothing back');
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'gil2' } });
+  });
+
+  test("express-session's millisecond drift of originalMaxAge is no change: no write", async () => {
+    const store = new DynamoDBStore({ client, tableName });
+    const { base } = await start(store);
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST', body: { name: 'hal' } });
+    const id = sid(jar);
+    const loaded = await new Promise<SessionData | null | undefined>((resolve, reject) =>
+      store.get(id, (err, sess) => (err ? reject(err) : resolve(sess))),
+    );
+    assert.ok(loaded);
+    const live = store.createSession({ sessionID: id } as unknown as Request, loaded);
+    // what Cookie#maxAge does when the clock ticks between its two reads
+    live.cookie.originalMaxAge = (live.cookie.originalMaxAge ?? 0) - 1;
+    counter.reset();
+    await new Promise<void>((resolve, reject) =>
+      store.touch(id, live, (err) => (err ? reject(err) : resolve())),
+    );
+    assert.equal(counter.writes(), 0);
+  });
+
+  test('a DynamoDB outage answers 5xx, not a new empty session', async () => {
+    const up = await start(new DynamoDBStore({ client, tableName }));
+    const down = await start(new DynamoDBStore({ client: await downClient(), tableName }));
+    const jar = new CookieJar();
+    await request(up.base, '/login', jar, { method: 'POST', body: { name: 'eve' } });
+    const res = await request(down.base, '/me', jar);
+    assert.equal(res.status, 503);
+    assert.deepEqual(res.body, { code: 'ERR_STORE_UNAVAILABLE' });
+    assert.equal(res.res.headers.get('set-cookie'), null, 'no new session cookie');
+  });
+
+  test('an oversized save reaches the error handler as a typed error and the stored session stays', async () => {
+    const { base, errors } = await start(new DynamoDBStore({ client, tableName }));
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST', body: { name: 'fay' } });
+    await request(base, '/big', jar, { method: 'POST' });
+    for (let i = 0; i < 50 && errors.length === 0; i++) await sleep(20);
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof SessionTooLargeError);
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'fay' } });
+  });
+});

@@ -1,0 +1,150 @@
+/** Test helpers: a client for the run's DynamoDB Local, fresh tables, command counting, HTTP with cookies. */
+
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { freePort, startDynamoDBLocal } from '../../dev/dynamodb-local.ts';
+import { engineInternals } from '../../src/engine.ts';
+import { type CreateTableOptions, createTable, type SessionEngine } from '../../src/index.ts';
+
+let endpointPromise: Promise<string> | undefined;
+
+/** The endpoint of the run's DynamoDB Local (started here when a file runs on its own). */
+export function endpoint(): Promise<string> {
+  const fromRun = process.env.DYNAMODB_ENDPOINT;
+  if (fromRun) return Promise.resolve(fromRun);
+  endpointPromise ??= startDynamoDBLocal({ unref: true }).then((ddb) => ddb.endpoint);
+  return endpointPromise;
+}
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** A client for DynamoDB Local. */
+export async function localClient(config: DynamoDBClientConfig = {}): Promise<DynamoDBClient> {
+  return new DynamoDBClient({ region: 'us-east-1', endpoint: await endpoint(), credentials, ...config });
+}
+
+/** A client whose endpoint refuses connections: DynamoDB is down. */
+export async function downClient(): Promise<DynamoDBClient> {
+  const port = await freePort();
+  return new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials,
+    maxAttempts: 1,
+  });
+}
+
+/** Creates a table with a unique name (with TTL), returns its name. */
+export async function freshTable(client: DynamoDBClient, options: CreateTableOptions = {}): Promise<string> {
+  const tableName = `t_${randomBytes(6).toString('hex')}`;
+  await createTable(client, { ...options, tableName });
+  return tableName;
+}
+
+/** Counts the commands a client sends, by name (`GetItemCommand`, ...). */
+export interface CommandCounter {
+  counts: Record<string, number>;
+  reset(): void;
+  /** Sum over the names given. */
+  of(...names: string[]): number;
+  /** Number of write commands (PutItem, UpdateItem, DeleteItem, BatchWriteItem). */
+  writes(): number;
+}
+
+export function countCommands(client: DynamoDBClient): CommandCounter {
+  const counter: CommandCounter = {
+    counts: {},
+    reset() {
+      counter.counts = {};
+    },
+    of(...names) {
+      return names.reduce((sum, n) => sum + (counter.counts[n] ?? 0), 0);
+    },
+    writes() {
+      return counter.of('PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand');
+    },
+  };
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = String(context.commandName);
+      counter.counts[name] = (counter.counts[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'testCommandCounter' },
+  );
+  return counter;
+}
+
+/** A cookie jar for one "browser". */
+export class CookieJar {
+  readonly cookies = new Map<string, string>();
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  store(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = '', ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attrs.some(
+        (a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1] ?? '') < Date.now(),
+      );
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+}
+
+/** Sends a request with the jar's cookies and stores the cookies it sets. */
+export async function request(
+  base: string,
+  path: string,
+  jar: CookieJar,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: unknown; res: Response }> {
+  const headers: Record<string, string> = { cookie: jar.header() };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(base + path, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+  });
+  jar.store(res);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body, res };
+}
+
+/** Listens on 127.0.0.1 on a free port; returns the base URL. */
+export function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    );
+  });
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The DynamoDB client an engine sends through (the one it made, or the one passed in). */
+export function clientOf<T extends object>(engine: SessionEngine<T>): DynamoDBClient {
+  const { client } = engineInternals(engine);
+  if (!client) throw new Error('this engine has no DynamoDB client');
+  return client;
+}
+
+/** An engine's options with every default applied. */
+export function optionsOf<T extends object>(engine: SessionEngine<T>) {
+  return engineInternals(engine).options;
+}

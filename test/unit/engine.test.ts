@@ -1,0 +1,152 @@
+/**
+ * The engine's decisions on the in-memory table: which call it makes, under which condition. The
+ * integration tier checks the same paths on DynamoDB Local.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { GetItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { engineOn } from '../../src/engine.ts';
+import { type EngineOptions, StoreUnavailableError } from '../../src/index.ts';
+import { MemoryTable, MemoryTableError } from './memory-table.ts';
+
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+
+function setup(options: EngineOptions = {}) {
+  const table = new MemoryTable();
+  const engine = engineOn(table.transport(), options);
+  const calls = () => ({ ...table.calls });
+  const reset = () => {
+    for (const k of Object.keys(table.calls)) delete table.calls[k];
+  };
+  return { table, engine, calls, reset };
+}
+
+describe('load and save', () => {
+  test('a session never stored is null after one eventually consistent and one strong read', async () => {
+    const { table, engine } = setup();
+    const reads: boolean[] = [];
+    table.beforeCall = (op, input) => {
+      if (op === 'GetItem') reads.push((input as GetItemCommandInput).ConsistentRead === true);
+    };
+    assert.equal(await engine.get('nobody'), null);
+    assert.deepEqual(reads, [false, true]);
+  });
+
+  test('set then load gives the data with sorted keys, its expiry and digest', async () => {
+    const { engine } = setup();
+    const expires = inAnHour();
+    await engine.set('a', { b: 2, a: 1 }, expires);
+    const record = await engine.load('a');
+    assert.deepEqual(record?.data, { a: 1, b: 2 });
+    assert.deepEqual(Object.keys(record?.data ?? {}), ['a', 'b']);
+    assert.equal(record?.expiresAtSec, expires);
+  });
+
+  test('an item past its expiry is not served, although it is still in the table', async () => {
+    const { table, engine } = setup();
+    await engine.set('old', { a: 1 }, Math.floor(Date.now() / 1000) - 1);
+    assert.ok(table.items.has('session#old'));
+    assert.equal(await engine.get('old'), null);
+  });
+
+  test('changed data is written whole with one PutItem', async () => {
+    const { engine, calls, reset } = setup();
+    await engine.set('c', { n: 1 }, inAnHour());
+    const loaded = await engine.load('c');
+    reset();
+    await engine.set('c', { n: 2 }, inAnHour(), { loadedDigest: loaded?.digest as string });
+    assert.deepEqual(calls(), { PutItem: 1 });
+  });
+});
+
+describe('unchanged sessions', () => {
+  test('unchanged data inside touchAfter sends nothing', async () => {
+    const { engine, calls, reset } = setup();
+    const expires = inAnHour();
+    await engine.set('u', { n: 1 }, expires);
+    const loaded = await engine.load('u');
+    reset();
+    await engine.set('u', { n: 1 }, expires + 60, { loadedDigest: loaded?.digest as string });
+    assert.deepEqual(calls(), {});
+  });
+
+  test('unchanged data past touchAfter writes the expiry alone, with one UpdateItem', async () => {
+    const { table, engine, calls, reset } = setup({ touchAfter: 60 });
+    const expires = inAnHour();
+    await engine.set('u', { n: 1 }, expires);
+    const loaded = await engine.load('u');
+    reset();
+    await engine.set('u', { n: 1 }, expires + 61, { loadedDigest: loaded?.digest as string });
+    assert.deepEqual(calls(), { UpdateItem: 1 });
+    assert.equal(table.items.get('session#u')?.expires?.N, String(expires + 61));
+  });
+});
+
+describe('touch and destroy', () => {
+  test('a touch never creates an item', async () => {
+    const { table, engine } = setup({ touchAfter: 0 });
+    await engine.touch('ghost', inAnHour());
+    assert.equal(table.items.size, 0);
+  });
+
+  test('destroy leaves a tombstone; a save or a touch in flight cannot bring the session back', async () => {
+    const { table, engine } = setup({ touchAfter: 0 });
+    await engine.set('d', { n: 1 }, inAnHour());
+    const loaded = await engine.load('d');
+    await engine.destroy('d');
+    await engine.set('d', { n: 2 }, inAnHour(), { loadedDigest: loaded?.digest as string });
+    await engine.touch('d', inAnHour() + 600);
+    assert.equal(await engine.get('d'), null);
+    assert.ok(table.items.get('session#d')?.destroyed, 'still a tombstone');
+    assert.equal(table.items.get('session#d')?.sess, undefined);
+  });
+
+  test('with tombstoneSeconds 0, destroy deletes the item', async () => {
+    const { table, engine } = setup({ tombstoneSeconds: 0 });
+    await engine.set('d0', { n: 1 }, inAnHour());
+    await engine.destroy('d0');
+    assert.equal(table.items.size, 0);
+  });
+});
+
+describe('failures', () => {
+  test('a failing call is a StoreUnavailableError (503) with the cause, counted in stats()', async () => {
+    const { table, engine } = setup();
+    const cause = new MemoryTableError('ProvisionedThroughputExceededException', 'slow down');
+    table.beforeCall = () => {
+      throw cause;
+    };
+    await assert.rejects(engine.get('x'), (e: unknown) => {
+      return e instanceof StoreUnavailableError && e.status === 503 && e.cause === cause && e.throttled;
+    });
+    const stats = engine.stats().operations.GetItem;
+    assert.deepEqual([stats?.calls, stats?.errors, stats?.throttles], [1, 1, 1]);
+  });
+
+  test('close() of an engine without a client of its own does nothing', () => {
+    const { engine } = setup();
+    assert.doesNotThrow(() => engine.close());
+  });
+});
+
+describe('per-user operations', () => {
+  test("list and revoke a user's sessions through the table interface", async () => {
+    const { engine } = setup({ userId: (s) => s.user as string | undefined });
+    for (const id of ['p1', 'p2', 'p3']) await engine.set(id, { user: 'ada' }, inAnHour());
+    await engine.set('q1', { user: 'bob' }, inAnHour());
+    assert.deepEqual((await engine.listUserSessions('ada')).map((s) => s.id).sort(), ['p1', 'p2', 'p3']);
+    assert.deepEqual(await engine.destroyUserSessions('ada', { except: 'p2' }), { destroyed: 2 });
+    assert.deepEqual(
+      (await engine.listUserSessions('ada')).map((s) => s.id),
+      ['p2'],
+    );
+    assert.deepEqual(await engine.get('q1'), { user: 'bob' });
+  });
+
+  test('a bad user id is an InvalidArgumentError, before any call', async () => {
+    const { engine, calls } = setup({ userId: () => 'x' });
+    await assert.rejects(engine.listUserSessions(''), { code: 'ERR_INVALID_ARGUMENT', argument: 'userId' });
+    await assert.rejects(engine.listUserSessions('u', { pageSize: 0 }), { code: 'ERR_INVALID_ARGUMENT' });
+    assert.deepEqual(calls(), {});
+  });
+});
