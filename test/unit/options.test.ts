@@ -28,6 +28,7 @@ describe('defaults', () => {
         tableName: 'sessions',
         hashKey: 'id',
         prefix: 'session#',
+        hashIds: true,
         dataAttribute: 'sess',
         expiresAttribute: 'expires',
         consistentRead: false,
