@@ -213,6 +213,7 @@ const costHelp: Record<keyof CostInputs, [string, string]> = {
   sessionMinutes: ['M', 'minutes a new session stays in use, touched every --touch-after'],
   consistent: ['BOOL', 'strongly consistent reads (true|false)'],
   compressRatio: ['R', 'stored size / original size, in (0, 1]'],
+  regions: ['N', 'regions of a global table: each replica applies every write; 1 = one region'],
   billing: ['MODE', 'provisioned|on-demand'],
   burstWcu: ['N', 'provisioned: the least WCU provisioned, for write bursts'],
   hoursPerMonth: ['H', 'hours in a billed month'],
@@ -221,6 +222,9 @@ const costHelp: Record<keyof CostInputs, [string, string]> = {
   priceGbMonth: ['$', 'price of one GB stored per month'],
   priceReadMillion: ['$', 'on-demand: price of a million read request units'],
   priceWriteMillion: ['$', 'on-demand: price of a million write request units'],
+  priceRwcuHour: ['$', 'global table, provisioned: price of one replicated WCU per hour'],
+  priceReplicatedWriteMillion: ['$', 'global table, on-demand: price of a million replicated write units'],
+  priceTransferGb: ['$', 'global table: price of one GB sent to another region'],
 };
 const costFields = Object.keys(costHelp) as (keyof CostInputs)[];
 
