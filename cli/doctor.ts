@@ -190,18 +190,15 @@ export function checkUserIndex(table: TableDescription, spec: TableSpec): Check 
     const create =
       `[{"Create":{"IndexName":"${index}","KeySchema":[{"AttributeName":"${uid}","KeyType":"HASH"}],` +
       `"Projection":{"ProjectionType":"KEYS_ONLY"}${throughput}}}]`;
-    return problem(
-      name,
-      `no global secondary index "${index}"`,
-      awsCommand(
-        spec,
-        'update-table',
-        '--attribute-definitions',
-        `AttributeName=${uid},AttributeType=S`,
-        '--global-secondary-index-updates',
-        `'${create}'`,
-      ),
+    const update = awsCommand(
+      spec,
+      'update-table',
+      '--attribute-definitions',
+      `AttributeName=${uid},AttributeType=S`,
+      '--global-secondary-index-updates',
+      `'${create}'`,
     );
+    return problem(name, `no global secondary index "${index}"`, `${createCommand(spec)}\nor: ${update}`);
   }
   const hash = gsi.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
   const type = table.AttributeDefinitions?.find((a) => a.AttributeName === hash)?.AttributeType;

@@ -2,12 +2,13 @@
  * The `dynamodb-sessions` command: `create-table`, `doctor` and `cost`.
  * Exit codes: 0 ok, 1 problems found or DynamoDB failed, 2 bad command line.
  */
+import './quiet-sdk.js';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, DEFAULTS, InvalidOptionError } from '../src/index.js';
+import { type CreateTableResult, createTable, DEFAULTS, InvalidOptionError } from '../src/index.js';
+import { type Connection, connect, SetupError } from './connect.js';
 import { COST_DEFAULTS, type CostInputs, costVariants, estimateCost } from './cost-model.js';
 import { formatCost } from './cost-report.js';
-import { type Check, runChecks, type TableSpec } from './doctor.js';
+import { type Check, checkTable, runChecks, type TableSpec } from './doctor.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -57,7 +58,7 @@ const tableFlags: [string, string][] = [
     '--ttl-attribute NAME',
     `expiry attribute, epoch seconds, with TTL on it (default ${DEFAULTS.expiresAttribute})`,
   ],
-  ['--user-index', 'the global secondary index for per-user operations'],
+  ['--user-index', 'the global secondary index for per-user operations (added to an existing table)'],
   ['--index-name NAME', `its name (default ${DEFAULTS.userIndex})`],
   ['--user-attribute NAME', `its partition key, the user id (default ${DEFAULTS.userIdAttribute})`],
 ];
@@ -94,20 +95,11 @@ function tableSpec(v: Values): TableSpec {
   };
 }
 
-/** A client for the given endpoint or the default chain, with bounded retries and timeouts. */
-async function clientOf(spec: TableSpec): Promise<{ client: DynamoDBClient; region: string }> {
-  const client = new DynamoDBClient({
-    ...(spec.region !== undefined && { region: spec.region }),
-    ...(spec.endpoint !== undefined && { endpoint: spec.endpoint }),
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
-  });
-  try {
-    return { client, region: await client.config.region() };
-  } catch {
-    client.destroy();
-    throw new UsageError('no AWS region: pass --region or set AWS_REGION');
-  }
+/** Connects as the flags say; what was filled in for DynamoDB Local is told on stderr. */
+async function connectTo(spec: TableSpec): Promise<Connection> {
+  const connection = await connect(spec);
+  for (const note of connection.notes) process.stderr.write(`dynamodb-sessions: note: ${note}\n`);
+  return connection;
 }
 
 function report(checks: Check[]): string {
@@ -142,13 +134,42 @@ function billingOf(v: Values): 'on-demand' | 'provisioned' {
   return billing;
 }
 
+/** Seconds `create-table` waits for a new table, or for an index DynamoDB fills from existing items. */
+const WAIT_SECONDS = 600;
+
+/** Tells, before the wait, that an existing table is getting its index: on AWS that takes minutes. */
+async function announceIndex(client: Connection['client'], spec: TableSpec): Promise<void> {
+  if (!spec.userIndex) return;
+  const { table } = await checkTable(client, spec);
+  if (!table || table.GlobalSecondaryIndexes?.some((g) => g.IndexName === spec.userIndex)) return;
+  process.stderr.write(
+    `dynamodb-sessions: adding index "${spec.userIndex}" to table "${spec.tableName}"; DynamoDB fills ` +
+      `it from the existing items, which can take minutes (waiting up to ${WAIT_SECONDS / 60} minutes)\n`,
+  );
+}
+
+function createdText(spec: TableSpec, result: CreateTableResult, capacity: string, region: string): string {
+  const index = spec.userIndex ? `index "${spec.userIndex}" on "${spec.userIdAttribute}" (S, keys only)` : '';
+  if (result.created) {
+    const withIndex = index ? ` with ${index}` : '';
+    return `Created table "${spec.tableName}" (partition key ${spec.hashKey}: S, ${capacity})${withIndex} in ${region}.`;
+  }
+  const exists = `Table "${spec.tableName}" already exists in ${region}.`;
+  if (!index) return exists;
+  const building =
+    result.indexStatus === 'ACTIVE' ? '' : ` It is ${result.indexStatus}: run doctor --user-index later.`;
+  if (!result.indexCreated) return `${exists} It has ${index}.${building}`;
+  return `${exists} Added ${index}.${building}`;
+}
+
 async function runCreateTable(v: Values): Promise<number> {
   const spec = tableSpec(v);
   const billing = billingOf(v);
   const rcu = integer(v, 'rcu');
   const wcu = integer(v, 'wcu');
-  const { client, region } = await clientOf(spec);
+  const { client, region, notes } = await connectTo(spec);
   try {
+    await announceIndex(client, spec);
     const result = await createTable(client, {
       tableName: spec.tableName,
       hashKey: spec.hashKey,
@@ -158,8 +179,9 @@ async function runCreateTable(v: Values): Promise<number> {
       billing,
       ...(rcu !== undefined && { readCapacity: rcu }),
       ...(wcu !== undefined && { writeCapacity: wcu }),
+      waitSeconds: WAIT_SECONDS,
     }).catch((err: unknown) => {
-      throw new Error(`cannot create table "${spec.tableName}" in ${region}: ${errorText(err)}`, {
+      throw new Error(`create-table "${spec.tableName}" in ${region} failed: ${errorText(err)}`, {
         cause: err,
       });
     });
@@ -170,12 +192,9 @@ async function runCreateTable(v: Values): Promise<number> {
         ? billing
         : `provisioned ${rcu ?? DEFAULTS.table.readCapacity} RCU, ${wcu ?? DEFAULTS.table.writeCapacity} WCU`;
     if (v.json) {
-      json({ command: 'create-table', table: spec.tableName, region, ...result, ok, checks });
+      json({ command: 'create-table', table: spec.tableName, region, ...result, ok, notes, checks });
     } else {
-      const what = result.created
-        ? `Created table "${spec.tableName}" (partition key ${spec.hashKey}: S, ${capacity}) in ${region}.`
-        : `Table "${spec.tableName}" already exists in ${region}.`;
-      print(`${what}\n${report(checks)}`);
+      print(`${createdText(spec, result, capacity, region)}\n${report(checks)}`);
     }
     return ok ? 0 : 1;
   } finally {
@@ -185,12 +204,13 @@ async function runCreateTable(v: Values): Promise<number> {
 
 async function runDoctor(v: Values): Promise<number> {
   const spec = tableSpec(v);
-  const { client, region } = await clientOf(spec);
+  const { client, region, notes } = await connectTo(spec);
   try {
     const checks = await runChecks(client, spec, true);
     const ok = !hasProblem(checks);
     if (v.json) {
-      json({ command: 'doctor', table: spec.tableName, region, endpoint: spec.endpoint ?? null, ok, checks });
+      const endpoint = spec.endpoint ?? null;
+      json({ command: 'doctor', table: spec.tableName, region, endpoint, ok, notes, checks });
     } else {
       const where = spec.endpoint ? `${region}, ${spec.endpoint}` : region;
       print(`Checking table "${spec.tableName}" (${where})\n${report(checks)}`);
@@ -275,7 +295,7 @@ async function runCost(v: Values): Promise<number> {
 
 const commands: Record<string, Command> = {
   'create-table': {
-    summary: 'Create the session table (partition key and TTL); safe to run again',
+    summary: 'Create the session table (partition key, TTL, user index); safe to run again',
     usage: 'create-table --table NAME [flags]',
     options: {
       ...tableOptions,
@@ -405,14 +425,19 @@ async function main(argv: string[]): Promise<number> {
 
 function fail(err: unknown, asJson: boolean): number {
   const usage = err instanceof UsageError;
-  const message = err instanceof Error && (usage || err.name === 'Error') ? err.message : errorText(err);
+  const setup = err instanceof SetupError;
+  const plain = usage || setup || (err instanceof Error && err.name === 'Error');
+  const message = plain && err instanceof Error ? err.message : errorText(err);
   const help = usage
     ? `Run "dynamodb-sessions ${err.command ? `${err.command} ` : ''}--help" for usage.\n`
     : '';
   process.stderr.write(`dynamodb-sessions: ${message}\n${help}`);
   const flag = usage ? /(--[a-z][a-z-]*)/.exec(message)?.[1] : undefined;
   if (asJson)
-    json({ ok: false, error: { kind: usage ? 'usage' : 'failure', message, ...(flag && { flag }) } });
+    json({
+      ok: false,
+      error: { kind: usage ? 'usage' : setup ? 'setup' : 'failure', message, ...(flag && { flag }) },
+    });
   return usage ? 2 : 1;
 }
 
