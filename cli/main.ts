@@ -5,10 +5,11 @@
 import './quiet-sdk.js';
 import { parseArgs } from 'node:util';
 import { type CreateTableResult, createTable, DEFAULTS, InvalidOptionError } from '../src/index.js';
+import { type Check, formatChecks, type TableSpec } from './check.js';
 import { type Connection, connect, SetupError } from './connect.js';
 import { COST_DEFAULTS, type CostInputs, costVariants, estimateCost } from './cost-model.js';
 import { formatCost } from './cost-report.js';
-import { type Check, checkTable, runChecks, type TableSpec } from './doctor.js';
+import { checkTable, runChecks } from './doctor.js';
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -99,18 +100,9 @@ function tableSpec(v: Values): TableSpec {
 async function connectTo(spec: TableSpec): Promise<Connection> {
   const connection = await connect(spec);
   for (const note of connection.notes) process.stderr.write(`dynamodb-sessions: note: ${note}\n`);
+  // the fix commands name the region used, whichever way it was found
+  spec.region ??= connection.region;
   return connection;
-}
-
-function report(checks: Check[]): string {
-  const lines = checks.map((c) => {
-    // a fix may offer alternatives, one a line
-    const fix = (c.fix?.split('\n') ?? []).map((l, n) => `\n           ${n ? '' : 'fix: '}${l}`).join('');
-    return `  ${c.status.padEnd(8)} ${c.message}${fix}`;
-  });
-  const problems = checks.filter((c) => c.status === 'problem').length;
-  lines.push(problems ? `${problems} problem${problems > 1 ? 's' : ''} found.` : 'All checks passed.');
-  return lines.join('\n');
 }
 
 const hasProblem = (checks: Check[]) => checks.some((c) => c.status === 'problem');
@@ -167,7 +159,8 @@ async function runCreateTable(v: Values): Promise<number> {
   const billing = billingOf(v);
   const rcu = integer(v, 'rcu');
   const wcu = integer(v, 'wcu');
-  const { client, region, notes } = await connectTo(spec);
+  const connection = await connectTo(spec);
+  const { client, region, notes } = connection;
   try {
     await announceIndex(client, spec);
     const result = await createTable(client, {
@@ -185,7 +178,7 @@ async function runCreateTable(v: Values): Promise<number> {
         cause: err,
       });
     });
-    const checks = await runChecks(client, spec, false);
+    const checks = await runChecks(client, spec, false, connection);
     const ok = !hasProblem(checks);
     const capacity =
       billing === 'on-demand'
@@ -194,7 +187,7 @@ async function runCreateTable(v: Values): Promise<number> {
     if (v.json) {
       json({ command: 'create-table', table: spec.tableName, region, ...result, ok, notes, checks });
     } else {
-      print(`${createdText(spec, result, capacity, region)}\n${report(checks)}`);
+      print(`${createdText(spec, result, capacity, region)}\n${formatChecks(checks)}`);
     }
     return ok ? 0 : 1;
   } finally {
@@ -204,16 +197,17 @@ async function runCreateTable(v: Values): Promise<number> {
 
 async function runDoctor(v: Values): Promise<number> {
   const spec = tableSpec(v);
-  const { client, region, notes } = await connectTo(spec);
+  const connection = await connectTo(spec);
+  const { client, region, notes } = connection;
   try {
-    const checks = await runChecks(client, spec, true);
+    const checks = await runChecks(client, spec, true, connection);
     const ok = !hasProblem(checks);
     if (v.json) {
       const endpoint = spec.endpoint ?? null;
       json({ command: 'doctor', table: spec.tableName, region, endpoint, ok, notes, checks });
     } else {
       const where = spec.endpoint ? `${region}, ${spec.endpoint}` : region;
-      print(`Checking table "${spec.tableName}" (${where})\n${report(checks)}`);
+      print(`Checking table "${spec.tableName}" (${where})\n${formatChecks(checks)}`);
     }
     return ok ? 0 : 1;
   } finally {
