@@ -47,6 +47,14 @@ export const errorText = (err: unknown) =>
   err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 const quote = (s: string) => (/^[\w.:/@#=,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 
+/**
+ * Why an index added to a table of DynamoDB Local can stay CREATING: it runs its background jobs on
+ * 10 threads, and each table with TTL on keeps one. @internal
+ */
+export const LOCAL_INDEX_HINT =
+  'DynamoDB Local builds an added index only while fewer than 7 of its tables have TTL on: ' +
+  'restart it, or create the table with --user-index from the start';
+
 /** `npx dynamodb-sessions create-table ...` for this table. @internal */
 export function createCommand(spec: TableSpec): string {
   const args = ['npx dynamodb-sessions create-table --table', quote(spec.tableName)];

@@ -20,10 +20,12 @@ import {
   type Check,
   createCommand,
   errorText,
+  LOCAL_INDEX_HINT,
   ok,
   problem,
   type TableSpec,
 } from './check.js';
+import { isLoopback } from './connect.js';
 import { globalTableChecks, isStronglyConsistent, replicaTtls } from './replicas.js';
 import { checkTtl, describeTtl } from './ttl.js';
 
@@ -121,10 +123,11 @@ export function checkUserIndex(table: TableDescription, spec: TableSpec): Check 
     );
   }
   if (gsi.IndexStatus !== 'ACTIVE') {
+    const local = spec.endpoint && isLoopback(spec.endpoint) ? `\nor: ${LOCAL_INDEX_HINT}` : '';
     return problem(
       name,
       `index "${index}" is ${gsi.IndexStatus}`,
-      'wait until it is ACTIVE, then run this again',
+      `wait until it is ACTIVE, then run this again${local}`,
     );
   }
   return ok(name, `index "${index}" on "${uid}" (S) is ACTIVE`);

@@ -5,8 +5,8 @@
 import './quiet-sdk.js';
 import { parseArgs } from 'node:util';
 import { type CreateTableResult, createTable, DEFAULTS, InvalidOptionError } from '../src/index.js';
-import { type Check, formatChecks, type TableSpec } from './check.js';
-import { type Connection, connect, SetupError } from './connect.js';
+import { type Check, formatChecks, LOCAL_INDEX_HINT, type TableSpec } from './check.js';
+import { type Connection, connect, isLoopback, SetupError } from './connect.js';
 import { COST_DEFAULTS, type CostInputs, costVariants, estimateCost } from './cost-model.js';
 import { formatCost } from './cost-report.js';
 import { checkTable, runChecks } from './doctor.js';
@@ -126,8 +126,11 @@ function billingOf(v: Values): 'on-demand' | 'provisioned' {
   return billing;
 }
 
-/** Seconds `create-table` waits for a new table, or for an index DynamoDB fills from existing items. */
-const WAIT_SECONDS = 600;
+/**
+ * Seconds `create-table` waits for a new table, or for an index DynamoDB fills from existing items:
+ * minutes on AWS, a moment on DynamoDB Local (or never, see `LOCAL_INDEX_HINT`).
+ */
+const waitSeconds = (spec: TableSpec) => (spec.endpoint && isLoopback(spec.endpoint) ? 60 : 600);
 
 /** Tells, before the wait, that an existing table is getting its index: on AWS that takes minutes. */
 async function announceIndex(client: Connection['client'], spec: TableSpec): Promise<void> {
@@ -136,7 +139,7 @@ async function announceIndex(client: Connection['client'], spec: TableSpec): Pro
   if (!table || table.GlobalSecondaryIndexes?.some((g) => g.IndexName === spec.userIndex)) return;
   process.stderr.write(
     `dynamodb-sessions: adding index "${spec.userIndex}" to table "${spec.tableName}"; DynamoDB fills ` +
-      `it from the existing items, which can take minutes (waiting up to ${WAIT_SECONDS / 60} minutes)\n`,
+      `it from the existing items, which can take minutes (waiting up to ${waitSeconds(spec)} s)\n`,
   );
 }
 
@@ -148,8 +151,11 @@ function createdText(spec: TableSpec, result: CreateTableResult, capacity: strin
   }
   const exists = `Table "${spec.tableName}" already exists in ${region}.`;
   if (!index) return exists;
+  const local = spec.endpoint && isLoopback(spec.endpoint) ? ` (${LOCAL_INDEX_HINT})` : '';
   const building =
-    result.indexStatus === 'ACTIVE' ? '' : ` It is ${result.indexStatus}: run doctor --user-index later.`;
+    result.indexStatus === 'ACTIVE'
+      ? ''
+      : ` It is ${result.indexStatus}: run doctor --user-index later${local}.`;
   if (!result.indexCreated) return `${exists} It has ${index}.${building}`;
   return `${exists} Added ${index}.${building}`;
 }
@@ -172,7 +178,7 @@ async function runCreateTable(v: Values): Promise<number> {
       billing,
       ...(rcu !== undefined && { readCapacity: rcu }),
       ...(wcu !== undefined && { writeCapacity: wcu }),
-      waitSeconds: WAIT_SECONDS,
+      waitSeconds: waitSeconds(spec),
     }).catch((err: unknown) => {
       throw new Error(`create-table "${spec.tableName}" in ${region} failed: ${errorText(err)}`, {
         cause: err,

@@ -169,12 +169,70 @@ async function describe(ddb: DynamoDBClient, tableName: string): Promise<TableDe
   return Table;
 }
 
+/** Describes the table until `done` or the deadline (epoch ms); returns the last description. */
+async function describeUntil(
+  ddb: DynamoDBClient,
+  tableName: string,
+  deadline: number,
+  done: (table: TableDescription) => boolean,
+): Promise<TableDescription> {
+  for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
+    const table = await describe(ddb, tableName);
+    if (done(table) || Date.now() + pause > deadline) return table;
+    await sleep(pause);
+  }
+}
+
+const indexOf = (table: TableDescription, name: string) =>
+  table.GlobalSecondaryIndexes?.find((g) => g.IndexName === name);
+
+/** Asks DynamoDB to add the index; false when another caller added it first. */
+async function requestIndex(
+  ddb: DynamoDBClient,
+  table: TableDescription,
+  index: string,
+  uid: string,
+  options: AddUserIndexOptions,
+): Promise<boolean> {
+  const tableName = table.TableName ?? '';
+  const type = table.AttributeDefinitions?.find((a) => a.AttributeName === uid)?.AttributeType;
+  if (type !== undefined && type !== 'S') {
+    throw new MissingIndexError(index, `cannot be added: "${uid}" is defined as type ${type}, not S`);
+  }
+  // a table without a billing summary is provisioned (the summary came with on-demand)
+  const provisioned = table.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST';
+  const throughput = {
+    ReadCapacityUnits: options.readCapacity ?? DEFAULTS.table.readCapacity,
+    WriteCapacityUnits: options.writeCapacity ?? DEFAULTS.table.writeCapacity,
+  };
+  const create = {
+    IndexName: index,
+    KeySchema: [{ AttributeName: uid, KeyType: 'HASH' as const }],
+    // keys only: a touch (expiry update) then writes nothing to the index
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    ...(provisioned && { ProvisionedThroughput: throughput }),
+  };
+  try {
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: uid, AttributeType: 'S' }],
+        GlobalSecondaryIndexUpdates: [{ Create: create }],
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (indexOf(await describe(ddb, tableName), index)) return false;
+    throw err;
+  }
+}
+
 /**
  * Adds the user index (the global secondary index of per-user operations, keys only, on the user
- * id as a string) to an existing table, and waits until it is ACTIVE. Idempotent: a table that has
- * the index is left as it is. On a provisioned table the index gets `readCapacity` and
- * `writeCapacity`. For development, tests and the CLI (`create-table --user-index`); never called by
- * the store.
+ * id as a string) to an existing table, and waits until it is ACTIVE: DynamoDB fills it from the
+ * items already there. Idempotent: a table that has the index is left as it is. On a provisioned
+ * table the index gets `readCapacity` and `writeCapacity`. For development, tests and the CLI
+ * (`create-table --user-index`); never called by the store.
  * @throws MissingIndexError when an index of that name has another partition key, or the user id
  * attribute is defined with another type
  * @example
@@ -188,60 +246,21 @@ export async function addUserIndex(
   options: AddUserIndexOptions = {},
 ): Promise<AddUserIndexResult> {
   const ddb = client as DynamoDBClient;
-  const d = DEFAULTS;
-  const tableName = options.tableName ?? d.tableName;
-  const index = options.userIndex ?? d.userIndex;
-  const uid = options.userIdAttribute ?? d.userIdAttribute;
-  const waitSeconds = options.waitSeconds ?? d.table.waitSeconds;
-  const deadline = Date.now() + waitSeconds * 1000;
-  // an UpdateTable on a table that is not ACTIVE is refused
-  await waitUntilTableExists({ client: ddb, maxWaitTime: waitSeconds }, { TableName: tableName });
-  let table = await describe(ddb, tableName);
-  let created = false;
-  if (!table.GlobalSecondaryIndexes?.some((g) => g.IndexName === index)) {
-    const type = table.AttributeDefinitions?.find((a) => a.AttributeName === uid)?.AttributeType;
-    if (type !== undefined && type !== 'S') {
-      throw new MissingIndexError(index, `cannot be added: "${uid}" is defined as type ${type}, not S`);
-    }
-    // a table without a billing summary is provisioned (the summary came with on-demand)
-    const provisioned = table.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST';
-    const throughput = {
-      ReadCapacityUnits: options.readCapacity ?? d.table.readCapacity,
-      WriteCapacityUnits: options.writeCapacity ?? d.table.writeCapacity,
-    };
-    try {
-      await ddb.send(
-        new UpdateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: [{ AttributeName: uid, AttributeType: 'S' }],
-          GlobalSecondaryIndexUpdates: [
-            {
-              Create: {
-                IndexName: index,
-                KeySchema: [{ AttributeName: uid, KeyType: 'HASH' }],
-                Projection: { ProjectionType: 'KEYS_ONLY' },
-                ...(provisioned && { ProvisionedThroughput: throughput }),
-              },
-            },
-          ],
-        }),
-      );
-      created = true;
-    } catch (err) {
-      // another run may have added it meanwhile: then there is nothing left to do
-      table = await describe(ddb, tableName);
-      if (!table.GlobalSecondaryIndexes?.some((g) => g.IndexName === index)) throw err;
-    }
+  const tableName = options.tableName ?? DEFAULTS.tableName;
+  const index = options.userIndex ?? DEFAULTS.userIndex;
+  const uid = options.userIdAttribute ?? DEFAULTS.userIdAttribute;
+  const deadline = Date.now() + (options.waitSeconds ?? DEFAULTS.table.waitSeconds) * 1000;
+  // DynamoDB refuses an UpdateTable while the table is not ACTIVE
+  let table = await describeUntil(ddb, tableName, deadline, (t) => t.TableStatus === 'ACTIVE');
+  const created = !indexOf(table, index) && (await requestIndex(ddb, table, index, uid, options));
+  table = await describeUntil(ddb, tableName, deadline, (t) => {
+    const gsi = indexOf(t, index);
+    return gsi?.IndexStatus === 'ACTIVE' || gsi?.KeySchema?.[0]?.AttributeName !== uid;
+  });
+  const gsi = indexOf(table, index);
+  const hash = gsi?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
+  if (hash !== uid) {
+    throw new MissingIndexError(index, `exists on "${hash}", not on "${uid}": give another index name`);
   }
-  for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
-    table = await describe(ddb, tableName);
-    const gsi = table.GlobalSecondaryIndexes?.find((g) => g.IndexName === index);
-    const hash = gsi?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
-    if (hash !== uid) {
-      throw new MissingIndexError(index, `exists on "${hash}", not on "${uid}": give another index name`);
-    }
-    const status = gsi?.IndexStatus ?? 'CREATING';
-    if (status === 'ACTIVE' || Date.now() + pause > deadline) return { created, status };
-    await sleep(pause);
-  }
+  return { created, status: gsi?.IndexStatus ?? 'CREATING' };
 }
