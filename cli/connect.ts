@@ -22,6 +22,8 @@ export const LOCAL_REGION = 'us-east-1';
 export interface Connection {
   client: DynamoDBClient;
   region: string;
+  /** `--endpoint`, or the SDK's `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`; `undefined` for AWS. */
+  endpoint: string | undefined;
   /** What was filled in for DynamoDB Local, for the user to know (empty otherwise). */
   notes: string[];
   /** A client for another region with the same credentials; `undefined` with an endpoint. */
@@ -48,12 +50,19 @@ async function resolved<T>(get: () => Promise<T>): Promise<{ value?: T; error?: 
   }
 }
 
+/** The endpoint the SDK takes from the environment, as an app configured that way gets it. */
+function environmentEndpoint(): string | undefined {
+  if (process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
+  return process.env.AWS_ENDPOINT_URL_DYNAMODB || process.env.AWS_ENDPOINT_URL || undefined;
+}
+
 /**
- * A client for `endpoint`, or for AWS through the SDK's default region and credential chain.
+ * A client for `endpoint` (or the one set in the environment), or for AWS through the SDK's
+ * default region and credential chain.
  * @throws SetupError naming what to set when the region or the credentials are missing
  */
 export async function connect(where: { region?: string | undefined; endpoint?: string | undefined }) {
-  const { endpoint } = where;
+  const endpoint = where.endpoint ?? environmentEndpoint();
   const local = endpoint !== undefined && isLoopback(endpoint);
   // DynamoDB Local needs no instance role: never ask a metadata service for one
   if (local) process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
@@ -88,6 +97,7 @@ export async function connect(where: { region?: string | undefined; endpoint?: s
   const connection: Connection = {
     client,
     region: region.value ?? LOCAL_REGION,
+    endpoint,
     notes,
     clientFor: (other) =>
       endpoint === undefined

@@ -1,6 +1,6 @@
 /**
  * The `dynamodb-sessions` command: `create-table`, `doctor` and `cost`.
- * Exit codes: 0 ok, 1 problems found or DynamoDB failed, 2 bad command line.
+ * Exit codes: 0 ok, 1 problems found, DynamoDB failed or no credentials/region, 2 bad command line.
  */
 import './quiet-sdk.js';
 import { parseArgs } from 'node:util';
@@ -53,7 +53,7 @@ const tableOptions: OptionSpec = {
 const tableFlags: [string, string][] = [
   ['--table NAME', 'table name (required)'],
   ['--region R', 'AWS region (default: the SDK chain, e.g. AWS_REGION)'],
-  ['--endpoint URL', 'DynamoDB endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local'],
+  ['--endpoint URL', 'DynamoDB endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local (any keys)'],
   ['--hash-key NAME', `partition key name, type S (default ${DEFAULTS.hashKey})`],
   [
     '--ttl-attribute NAME',
@@ -100,8 +100,9 @@ function tableSpec(v: Values): TableSpec {
 async function connectTo(spec: TableSpec): Promise<Connection> {
   const connection = await connect(spec);
   for (const note of connection.notes) process.stderr.write(`dynamodb-sessions: note: ${note}\n`);
-  // the fix commands name the region used, whichever way it was found
+  // the output and the fix commands name the region and endpoint used, however they were found
   spec.region ??= connection.region;
+  spec.endpoint ??= connection.endpoint;
   return connection;
 }
 
@@ -311,7 +312,7 @@ const commands: Record<string, Command> = {
     run: runCreateTable,
   },
   doctor: {
-    summary: 'Check key schema, TTL, user index and permissions (with a probe item it removes)',
+    summary: 'Check key schema, TTL, user index, replicas and permissions (with a probe item it removes)',
     usage: 'doctor --table NAME [flags]',
     options: tableOptions,
     flags: tableFlags,
@@ -344,8 +345,9 @@ function mainHelp(): string {
     'Flags of every command:',
     table(commonFlags),
     '',
-    'DynamoDB is reached at --endpoint, else through the AWS SDK default region and credential chain.',
-    'Exit codes: 0 ok, 1 problems found or DynamoDB failed, 2 bad command line.',
+    'DynamoDB is reached at --endpoint, else through the AWS SDK default region and credential chain;',
+    'DynamoDB Local on a loopback --endpoint needs no AWS credentials (dummy keys are used).',
+    'Exit codes: 0 ok, 1 problems found, DynamoDB failed or no credentials/region, 2 bad command line.',
     'Run "dynamodb-sessions <command> --help" for the flags of a command.',
   ].join('\n');
 }

@@ -58,6 +58,15 @@ test('with a loopback --endpoint and no AWS settings, the CLI signs with dummy k
   const doctor = await cliIn(bare, 'doctor', '--table', table, '--endpoint', await endpoint(), '--json');
   assert.equal(doctor.code, 0, doctor.stdout);
   assert.equal(JSON.parse(doctor.stdout).notes.length, 1);
+  // the endpoint an app gets from AWS_ENDPOINT_URL_DYNAMODB works the same way
+  const fromEnvironment = { ...bare, AWS_ENDPOINT_URL_DYNAMODB: await endpoint() };
+  const viaEnvironment = await cliIn(fromEnvironment, 'doctor', '--table', table);
+  assert.equal(viaEnvironment.code, 0, viaEnvironment.stdout + viaEnvironment.stderr);
+  assert.match(
+    viaEnvironment.stdout,
+    new RegExp(`^Checking table "${table}" \\(us-east-1, http://127\\.0\\.0\\.1:\\d+\\)$`, 'm'),
+  );
+  assert.match(viaEnvironment.stderr, /using access key id "local" and region us-east-1 for DynamoDB Local/);
   // keys that are set are used as they are
   const withKeys = await cliIn(env, 'doctor', '--table', table, '--endpoint', await endpoint());
   assert.equal(withKeys.code, 0);
