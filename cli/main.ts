@@ -2,7 +2,6 @@
  * The `dynamodb-sessions` command: `create-table`, `doctor` and `cost`.
  * Exit codes: 0 ok, 1 problems found, DynamoDB failed or no credentials/region, 2 bad command line.
  */
-import './quiet-sdk.js';
 import { parseArgs } from 'node:util';
 import { type CreateTableResult, createTable, DEFAULTS, InvalidOptionError } from '../src/index.js';
 import { type Check, formatChecks, LOCAL_INDEX_HINT, type TableSpec } from './check.js';
@@ -10,6 +9,10 @@ import { type Connection, connect, isLoopback, SetupError } from './connect.js';
 import { COST_DEFAULTS, type CostInputs, costVariants, estimateCost } from './cost-model.js';
 import { formatCost } from './cost-report.js';
 import { checkTable, runChecks } from './doctor.js';
+import { silenceNodeVersionNotice } from './quiet-sdk.js';
+
+// before any client is made: the SDK checks when it makes the first one
+silenceNodeVersionNotice();
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;

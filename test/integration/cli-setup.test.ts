@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalDynamoDB, startDynamoDBLocal } from '../../dev/dynamodb-local.ts';
@@ -42,6 +44,49 @@ test('doctor and create-table print no AWS SDK Node version notice', async () =>
     assert.equal(run.stderr, '');
   }
 });
+
+test('the bundled CLI, as the package ships it, prints no AWS SDK Node version notice either', async () => {
+  // the package declares sideEffects: false, so a bundler drops a module kept only for its side effect
+  const out = join('node_modules', '.cache', `cli-bundle-${randomBytes(4).toString('hex')}`);
+  try {
+    const build = await run('npx', [
+      'tsup',
+      'cli/main.ts',
+      '--no-config',
+      '--format',
+      'esm',
+      '--target',
+      'node20',
+      '--out-dir',
+      out,
+      '--silent',
+    ]);
+    assert.equal(build.code, 0, build.stderr);
+    const table = tableName();
+    const made = await run(
+      process.execPath,
+      [join(out, 'main.js'), 'create-table', '--table', table, ...where],
+      env,
+    );
+    assert.equal(made.code, 0, made.stdout + made.stderr);
+    assert.doesNotMatch(made.stderr, /NodeVersionSupportWarning|will require node/);
+    assert.equal(made.stderr, '');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+function run(
+  command: string,
+  args: string[],
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env: environment, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
 
 test('with a loopback --endpoint and no AWS settings, the CLI signs with dummy keys and says so', async () => {
   const table = tableName();
