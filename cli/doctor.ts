@@ -193,7 +193,7 @@ export async function checkAccess(
     client.send(new DeleteItemCommand({ TableName, Key: key })),
   );
   if (deleted.status === 'problem' && checks[0]?.status === 'ok') {
-    deleted.message += ` (the probe item ${key[spec.hashKey]?.S} expires within a minute; TTL removes it)`;
+    deleted.message += ` (the probe item ${key[spec.hashKey]?.S} expires in a minute; DynamoDB TTL then deletes it, usually within a few days, and nothing reads it meanwhile)`;
   }
   checks.push(deleted);
   if (withIndex && spec.userIndex) {

@@ -45,6 +45,8 @@ export interface Defaults {
   readonly prefix: string;
   /** The table holds a one-way hash of each session id, never the id. */
   readonly hashIds: boolean;
+  /** Sessions stored under the plain id by earlier versions are looked for, and removed on destroy. */
+  readonly plainIdFallback: boolean;
   /** The attribute holding the session data. */
   readonly dataAttribute: string;
   /** The attribute holding the expiry, epoch seconds; TTL is enabled on it. */
@@ -94,6 +96,7 @@ export const DEFAULTS: Defaults = deepFreeze({
   hashKey: 'id',
   prefix: 'session#',
   hashIds: true,
+  plainIdFallback: true,
   dataAttribute: 'sess',
   expiresAttribute: 'expires',
   consistentRead: false,

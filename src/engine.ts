@@ -3,8 +3,7 @@
  * the expiry alone, or the whole session) and under which condition; `format/` says how a session
  * is stored, `transport/` how a call reaches DynamoDB.
  */
-import { DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { untilProcessed } from './batch.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LruCache } from './cache.js';
 import { nowSec } from './clock.js';
 import { DEFAULTS } from './defaults.js';
@@ -12,7 +11,7 @@ import { InvalidArgumentError, InvalidSessionIdError } from './errors.js';
 import { type Item, ItemFormat, prepareData, type SessionRecord } from './format/item.js';
 import { maxKeyBytes, type SessionKeys, sessionKeysOf, tombstoneItem } from './format/keys.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { SessionWriter } from './save/writer.js';
+import { deletePlain, SessionWriter } from './save/writer.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
 import { countedTransport } from './transport/counted.js';
 import { directTransport } from './transport/direct.js';
@@ -186,8 +185,8 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const expires = expiryOf(expiresAtSec);
     if (keys === null) return;
     // a session still under its plain id (written by an earlier version) is touched there
-    if (!(await this.#writer.touch(id, keys.key, expires)) && keys.plain)
-      await this.#writer.touch(id, keys.plain, expires);
+    if ((await this.#writer.touch(id, keys.key, expires)) === 'absent' && keys.plain)
+      await this.#writer.touch(id, keys.plain, expires, true);
   }
 
   /**
@@ -200,35 +199,23 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const key = keys.key;
     this.#cache.delete(id);
     const o = this.#options;
-    if (keys.plain) {
-      // one call: the tombstone, and the session an earlier version may have kept under the plain id
-      const plain: WriteRequest = { DeleteRequest: { Key: { [o.hashKey]: { S: keys.plain } } } };
-      const mark: WriteRequest =
-        o.tombstoneSeconds === 0
-          ? { DeleteRequest: { Key: { [o.hashKey]: { S: key } } } }
-          : { PutRequest: { Item: tombstoneItem(o, key, nowSec()) } };
-      await untilProcessed('BatchWriteItem', [mark, plain], async (rest) => {
-        const out = await this.#transport.batchWriteItem({
-          RequestItems: { [o.tableName]: rest },
-          ...this.#capacityInput,
-        });
-        return out.UnprocessedItems?.[o.tableName] ?? [];
-      });
-      return;
-    }
-    if (o.tombstoneSeconds === 0) {
-      await this.#transport.deleteItem({
-        TableName: o.tableName,
-        Key: { [o.hashKey]: { S: key } },
-        ...this.#capacityInput,
-      });
-      return;
-    }
-    await this.#transport.putItem({
-      TableName: o.tableName,
-      Item: tombstoneItem(o, key, nowSec()),
-      ...this.#capacityInput,
-    });
+    const writes: Promise<unknown>[] = [
+      o.tombstoneSeconds === 0
+        ? this.#transport.deleteItem({
+            TableName: o.tableName,
+            Key: { [o.hashKey]: { S: key } },
+            ...this.#capacityInput,
+          })
+        : this.#transport.putItem({
+            TableName: o.tableName,
+            Item: tombstoneItem(o, key, nowSec()),
+            ...this.#capacityInput,
+          }),
+    ];
+    // the session an earlier version may have kept under the plain id goes too: once the tombstone
+    // is gone, nothing of it is left to find
+    if (keys.plain && o.plainIdFallback) writes.push(this.#removePlain(keys.plain));
+    await Promise.all(writes);
   }
 
   /**
@@ -306,49 +293,40 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   /**
    * The item of a session: under its key and, when that holds nothing and ids are hashed, under its
    * plain id (where earlier versions wrote). A miss is read again strongly when `consistentReadOnMiss`
-   * (read-your-login: an eventually consistent read can miss a session written a moment ago), both
-   * keys in one call; a session found under its key costs no read of the plain one.
+   * (read-your-login: an eventually consistent read can miss a session written a moment ago), at the
+   * same time as the plain id; a session found under its key costs no read of the plain one.
    */
   async #read(keys: SessionKeys, strong = false): Promise<Found | undefined> {
     const o = this.#options;
     const first = await this.#getItem(keys.key, strong || o.consistentRead);
     if (first) return { item: first, key: keys.key, underPlainId: false };
     const again = !strong && !o.consistentRead && o.consistentReadOnMiss;
-    if (!keys.plain) {
+    const plainKey = o.plainIdFallback ? keys.plain : undefined;
+    if (!plainKey) {
       const item = again ? await this.#getItem(keys.key, true) : undefined;
       return item ? { item, key: keys.key, underPlainId: false } : undefined;
     }
-    if (!again) {
-      const item = await this.#getItem(keys.plain, strong || o.consistentRead);
-      return item ? { item, key: keys.plain, underPlainId: true } : undefined;
-    }
-    const both = await this.#getItems([keys.key, keys.plain]);
-    const hashed = both.get(keys.key);
+    // both keys at once: the hashed one again (strongly), and the plain one, eventually consistent
+    // unless asked otherwise: no version of this store writes plain ids, so none was written a moment ago
+    const [hashed, plain] = await Promise.all([
+      again ? this.#getItem(keys.key, true) : undefined,
+      this.#getItem(plainKey, strong || o.consistentRead),
+    ]);
     if (hashed) return { item: hashed, key: keys.key, underPlainId: false };
-    const plain = both.get(keys.plain);
-    return plain ? { item: plain, key: keys.plain, underPlainId: true } : undefined;
+    // an item with a version was written by this version of the store, under a hashed key: an "id"
+    // that is some item's hash finds that item here, and must not open it
+    if (!plain || plain[o.versionAttribute] !== undefined) return undefined;
+    return { item: plain, key: plainKey, underPlainId: true };
   }
 
-  /** Items by key, read strongly in one `BatchGetItem`. */
-  async #getItems(keys: string[]): Promise<Map<string, Item>> {
-    const o = this.#options;
-    const found = new Map<string, Item>();
-    await untilProcessed<Item>(
-      'BatchGetItem',
-      keys.map((key) => ({ [o.hashKey]: { S: key } })),
-      async (rest) => {
-        const out = await this.#transport.batchGetItem({
-          RequestItems: { [o.tableName]: { Keys: rest, ConsistentRead: true } },
-          ...this.#capacityInput,
-        });
-        for (const item of out.Responses?.[o.tableName] ?? []) {
-          const key = item[o.hashKey]?.S;
-          if (key !== undefined) found.set(key, item);
-        }
-        return out.UnprocessedKeys?.[o.tableName]?.Keys ?? [];
-      },
-    );
-    return found;
+  /**
+   * Deletes what an earlier version stored under a session's plain id, if anything: read first (half
+   * a read unit), since such items are few and a delete costs a write unit whether or not one is there.
+   */
+  async #removePlain(plainKey: string): Promise<void> {
+    const item = await this.#getItem(plainKey, false);
+    if (item && item[this.#options.versionAttribute] === undefined)
+      await deletePlain(this.#transport, this.#options, plainKey);
   }
 
   async #getItem(key: string, consistent: boolean): Promise<Item | undefined> {

@@ -53,6 +53,14 @@ export interface EngineOptions<T = Record<string, unknown>> {
    * @defaultValue `true`
    */
   hashIds?: boolean;
+  /**
+   * With `hashIds`: when a session's hashed key holds nothing, look for it under its plain id too
+   * (where earlier versions, connect-dynamodb and @pwrdrvr stored it), and on `destroy` delete that
+   * item too. It costs one more read on a miss and one more write on a logout; once no session
+   * stored before the upgrade can be alive (a `ttl` or cookie `maxAge` after it), turn it off.
+   * @defaultValue `true`
+   */
+  plainIdFallback?: boolean;
   /** Attribute that holds the session data. @defaultValue `'sess'` */
   dataAttribute?: string;
   /** Attribute that holds the expiry, in epoch seconds; enable DynamoDB TTL on it. @defaultValue `'expires'` */
@@ -130,6 +138,7 @@ export interface ResolvedOptions<T> {
   hashKey: string;
   prefix: string;
   hashIds: boolean;
+  plainIdFallback: boolean;
   dataAttribute: string;
   expiresAttribute: string;
   consistentRead: boolean;
@@ -254,6 +263,7 @@ export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T>
     hashKey: name('hashKey', options.hashKey, d.hashKey),
     prefix,
     hashIds: flag('hashIds', options.hashIds, d.hashIds),
+    plainIdFallback: flag('plainIdFallback', options.plainIdFallback, d.plainIdFallback),
     dataAttribute: name('dataAttribute', options.dataAttribute, d.dataAttribute),
     expiresAttribute: name('expiresAttribute', options.expiresAttribute, d.expiresAttribute),
     consistentRead: flag('consistentRead', options.consistentRead, d.consistentRead),

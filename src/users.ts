@@ -6,6 +6,7 @@ import { debuglog } from 'node:util';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { eachChunk, untilProcessed } from './batch.js';
 import { nowSec } from './clock.js';
+import { DEFAULTS } from './defaults.js';
 import { InvalidArgumentError, MissingIndexError, StoreUnavailableError } from './errors.js';
 import { hashOfId, keyTag, tombstoneItem } from './format/keys.js';
 import type { ResolvedOptions } from './options.js';
@@ -149,10 +150,19 @@ async function queryPage(
 
 function howToCreate(table: UserTable): string {
   const o = table.options;
+  const flags = [
+    ...(o.userIndex === DEFAULTS.userIndex ? [] : [`--index-name ${o.userIndex}`]),
+    ...(o.userIdAttribute === DEFAULTS.userIdAttribute ? [] : [`--user-attribute ${o.userIdAttribute}`]),
+  ];
+  const options = [
+    `tableName: '${o.tableName}'`,
+    ...(o.userIndex === DEFAULTS.userIndex ? [] : [`userIndex: '${o.userIndex}'`]),
+    ...(o.userIdAttribute === DEFAULTS.userIdAttribute ? [] : [`userIdAttribute: '${o.userIdAttribute}'`]),
+  ];
   return (
-    `Create a global secondary index "${o.userIndex}" on "${o.userIdAttribute}" (string, KEYS_ONLY), ` +
-    `e.g. createTable(client, { userIndex: '${o.userIndex}', userIdAttribute: '${o.userIdAttribute}' }) ` +
-    'for a new table, or UpdateTable with GlobalSecondaryIndexUpdates for an existing one.'
+    `Add it with: npx dynamodb-sessions create-table --table ${o.tableName} --user-index${flags.map((f) => ` ${f}`).join('')} ` +
+    `(or addUserIndex(client, { ${options.join(', ')} }) in code): both add a keys-only global secondary index ` +
+    `"${o.userIndex}" on "${o.userIdAttribute}" (string) to the existing table and wait until it is ACTIVE.`
   );
 }
 

@@ -23,14 +23,25 @@ export function touchInput(
   itemKey: string,
   expiresAtSec: number,
   nowSec: number,
+  underPlainId = false,
 ): UpdateItemCommandInput {
+  const live = 'attribute_exists(#k) AND attribute_not_exists(#t) AND #e > :now';
   return {
     TableName: o.tableName,
     Key: { [o.hashKey]: { S: itemKey } },
     UpdateExpression: 'SET #e = :e',
-    ConditionExpression: 'attribute_exists(#k) AND attribute_not_exists(#t) AND #e > :now',
-    ExpressionAttributeNames: { '#k': o.hashKey, '#e': o.expiresAttribute, '#t': o.tombstoneAttribute },
+    // an item under a plain id was written by an earlier version, without a version attribute: a
+    // versioned item there is a session under its hashed key, which a cookie never names
+    ConditionExpression: underPlainId ? `${live} AND attribute_not_exists(#v)` : live,
+    ExpressionAttributeNames: {
+      '#k': o.hashKey,
+      '#e': o.expiresAttribute,
+      '#t': o.tombstoneAttribute,
+      ...(underPlainId && { '#v': o.versionAttribute }),
+    },
     ExpressionAttributeValues: { ':e': number(expiresAtSec), ':now': number(nowSec) },
+    // tells a missing item from a destroyed or expired one, for the fallback to a plain-id item
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 }
 

@@ -50,6 +50,9 @@ export interface SaveRequest<T> {
 
 type Data = Record<string, unknown>;
 
+/** What an expiry-only write did: wrote, found the session destroyed or expired, or found no item. */
+export type TouchOutcome = 'written' | 'gone' | 'absent';
+
 /** One save waiting for its session's earlier saves in this process. */
 interface Job<T> {
   s: SaveRequest<T>;
@@ -264,11 +267,11 @@ export class SessionWriter<T> {
    * Moves the expiry of a session whose loaded state is not known (`touch`), using the cache only to
    * skip a write this process made already. Never creates an item.
    */
-  async touch(id: string, key: string, expires: number): Promise<boolean> {
+  async touch(id: string, key: string, expires: number, underPlainId = false): Promise<TouchOutcome> {
     const cached = this.parts.cache.get(id);
     if (cached !== undefined && !touchDue(cached, expires, this.parts.options.touchAfter, Date.now() / 1000))
-      return true;
-    return this.#writeExpiry(id, key, expires);
+      return 'written';
+    return this.#writeExpiry(id, key, expires, underPlainId);
   }
 
   /** Whether an unchanged session's expiry must be written: it moves earlier, or is due to move later. */
@@ -287,38 +290,36 @@ export class SessionWriter<T> {
     expires: number,
   ): Promise<SessionRecord<T>> {
     if (!this.#expiryDue(id, loaded, expires)) return loaded;
-    if (!(await this.#writeExpiry(id, key, expires))) return loaded;
+    if ((await this.#writeExpiry(id, key, expires)) !== 'written') return loaded;
     const touched = { ...loaded, expiresAtSec: expires };
     const origin = this.#origins.get(loaded);
     if (origin) this.#origins.set(touched, origin);
     return touched;
   }
 
-  /** An expiry-only write; `false` when the session was gone. */
-  async #writeExpiry(id: string, key: string, expires: number): Promise<boolean> {
+  /**
+   * An expiry-only write: `'gone'` when the item was there but destroyed or expired, `'absent'`
+   * when there was no item (DynamoDB returns the item a failed condition found).
+   */
+  async #writeExpiry(id: string, key: string, expires: number, underPlainId = false): Promise<TouchOutcome> {
     try {
       await this.parts.transport.updateItem({
-        ...touchInput(this.parts.options, key, expires, nowSec()),
+        ...touchInput(this.parts.options, key, expires, nowSec(), underPlainId),
         ...this.parts.capacityInput,
       });
       this.parts.cache.set(id, expires);
-      return true;
+      return 'written';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       this.#gone(id, key, 'UpdateItem');
-      return false;
+      return Reflect.get(err as object, 'Item') === undefined ? 'absent' : 'gone';
     }
   }
 
   /** Deletes a session's item under its plain id, once it is written under its hashed key. */
   async #deletePlain(plainKey: string): Promise<void> {
-    const o = this.parts.options;
     try {
-      await this.parts.transport.deleteItem({
-        TableName: o.tableName,
-        Key: { [o.hashKey]: { S: plainKey } },
-        ...this.parts.capacityInput,
-      });
+      await deletePlain(this.parts.transport, this.parts.options, plainKey);
       debug('session %s moved to its hashed key', keyTag(plainKey));
     } catch (err) {
       // the session is saved: the old item is never read while the new one exists, a destroy
@@ -377,5 +378,28 @@ export class SessionWriter<T> {
     this.parts.cache.delete(id);
     this.parts.recorder.skipped++;
     debug('%s of session %s skipped: it was destroyed, deleted or expired meanwhile', operation, keyTag(key));
+  }
+}
+
+/**
+ * Deletes the item a session id had under its plain id, written by an earlier version (it has no
+ * version): never an item this version wrote, whose hashed key a plain id could spell.
+ * @internal
+ */
+export async function deletePlain<T>(
+  transport: TableTransport,
+  o: ResolvedOptions<T>,
+  plainKey: string,
+): Promise<void> {
+  try {
+    await transport.deleteItem({
+      TableName: o.tableName,
+      Key: { [o.hashKey]: { S: plainKey } },
+      ConditionExpression: 'attribute_not_exists(#v)',
+      ExpressionAttributeNames: { '#v': o.versionAttribute },
+      ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
+    });
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
   }
 }

@@ -116,11 +116,15 @@ describe('get and set', () => {
     await e.set('consistent', { a: 1 }, inAnHour(), { loaded: null });
     await e.get('consistent');
     assert.deepEqual(reads, [false]);
+    // the miss: the hashed key again strongly, and the plain id (sessions of earlier versions) at once
     await e.get('nobody');
-    assert.deepEqual(reads, [false, false, true]);
+    assert.deepEqual(reads, [false, false, true, false]);
     reads.length = 0;
     await new SessionEngine({ client: c, tableName, consistentReadOnMiss: false }).get('nobody');
-    assert.deepEqual(reads, [false]);
+    assert.deepEqual(reads, [false, false]);
+    reads.length = 0;
+    await new SessionEngine({ client: c, tableName, plainIdFallback: false }).get('nobody');
+    assert.deepEqual(reads, [false, true]);
   });
 
   test('works with a DynamoDBDocumentClient', async () => {

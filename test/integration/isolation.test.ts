@@ -13,7 +13,7 @@ import express from 'express';
 import session from 'express-session';
 import { DynamoDBStore } from '../../adapters/express.ts';
 import { DynamoDBSessionsError, SessionEngine } from '../../src/index.ts';
-import { CookieJar, endpoint, freshTable, listen, localClient, request } from './helpers.ts';
+import { CookieJar, endpoint, freshTable, keyOf, listen, localClient, request } from './helpers.ts';
 
 const client = await localClient();
 let tableName = '';
@@ -52,20 +52,22 @@ describe('two prefixes on one table', () => {
 
   test("destroying under one prefix leaves the other prefix's session of the same id intact", async () => {
     await a.set('victim', { owner: 'a' }, hourFromNow());
-    const before = await raw('app-a#victim');
+    const before = await raw(keyOf('victim', 'app-a#'));
+    assert.ok(before, "a's session is stored under a's prefix");
     await b.destroy('victim');
     assert.deepEqual(await a.get('victim'), { owner: 'a' });
-    assert.deepEqual(await raw('app-a#victim'), before);
-    assert.ok((await raw('app-b#victim'))?.destroyed, "b's tombstone is under b's prefix");
+    assert.deepEqual(await raw(keyOf('victim', 'app-a#')), before);
+    assert.ok((await raw(keyOf('victim', 'app-b#')))?.destroyed, "b's tombstone is under b's prefix");
   });
 
   test("touch and unchanged saves under one prefix never create or change the other's item", async () => {
     await a.set('touched', { owner: 'a' }, hourFromNow());
-    const before = await raw('app-a#touched');
+    const before = await raw(keyOf('touched', 'app-a#'));
+    assert.ok(before, "a's session is stored under a's prefix");
     const zero = new SessionEngine({ client, tableName, prefix: 'app-b#', touchAfter: 0 });
     await zero.touch('touched', hourFromNow() + 7200);
-    assert.equal(await raw('app-b#touched'), undefined, 'touch never creates an item');
-    assert.deepEqual(await raw('app-a#touched'), before);
+    assert.equal(await raw(keyOf('touched', 'app-b#')), undefined, 'touch never creates an item');
+    assert.deepEqual(await raw(keyOf('touched', 'app-a#')), before);
   });
 
   test("through express-session, app B treats app A's cookie (same secret, same table) as no session", async () => {

@@ -40,7 +40,8 @@ export const DAY_MS = 86_400_000;
 export const REMEMBER_MS = 30 * DAY_MS;
 /** ms a held request waits for its release before it fails (500): no request hangs the run */
 const GATE_HOLD_MS = 15_000;
-const secret = 'a protocol test secret of at least thirty-two characters';
+/** The secret (and Koa's key) of every app: tests sign cookies with it as a browser would get them. */
+export const secret = 'a protocol test secret of at least thirty-two characters';
 
 /** What a route saw: the session id, its data (no cookie, no framework fields), its lifetime in ms. */
 export interface Seen {

@@ -212,7 +212,8 @@ describe('a login read at once by another instance (read-your-login)', () => {
       );
     }
     console.log(`read-your-login: ${races} logins, ${stale.staleAnswers} stale reads, ${missed} missed`);
-    assert.equal(stale.staleAnswers, races, 'every first read was stale');
+    // per login: the first read of the hashed key, and the look under the plain id sent with the re-read
+    assert.equal(stale.staleAnswers, 2 * races, 'every eventually consistent read was stale');
     assert.equal(missed, 0);
   });
 

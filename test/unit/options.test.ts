@@ -29,6 +29,7 @@ describe('defaults', () => {
         hashKey: 'id',
         prefix: 'session#',
         hashIds: true,
+        plainIdFallback: true,
         dataAttribute: 'sess',
         expiresAttribute: 'expires',
         consistentRead: false,
