@@ -119,7 +119,8 @@ function versionOf(pkg: string): string {
 
 /** Every store, in table order. */
 export const catalogue: CatalogueEntry[] = [
-  { id: 'express/ours', kind: 'ours', label: 'dynamodb-sessions' },
+  { id: 'express/ours', kind: 'ours', label: 'dynamodb-sessions, own client (direct path)' },
+  { id: 'express/ours-client', kind: 'ours', label: 'dynamodb-sessions, client passed in (SDK path)' },
   { id: 'express/raw', kind: 'floor', label: 'raw SDK floor' },
   {
     id: 'express/connect-dynamodb',
@@ -132,10 +133,32 @@ export const catalogue: CatalogueEntry[] = [
     label: `@pwrdrvr/dynamodb-session-store ${versionOf('@pwrdrvr/dynamodb-session-store')}`,
   },
   { id: 'express/memory', kind: 'baseline', label: 'MemoryStore (no database)' },
-  { id: 'fastify/ours', kind: 'ours', label: 'dynamodb-sessions', needs: 'adapters/fastify.ts' },
+  {
+    id: 'fastify/ours',
+    kind: 'ours',
+    label: 'dynamodb-sessions, own client (direct path)',
+    needs: 'adapters/fastify.ts',
+  },
+  {
+    id: 'fastify/ours-client',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client passed in (SDK path)',
+    needs: 'adapters/fastify.ts',
+  },
   { id: 'fastify/raw', kind: 'floor', label: 'raw SDK floor' },
   { id: 'fastify/memory', kind: 'baseline', label: '@fastify/session MemoryStore (no database)' },
-  { id: 'koa/ours', kind: 'ours', label: 'dynamodb-sessions', needs: 'adapters/koa.ts' },
+  {
+    id: 'koa/ours',
+    kind: 'ours',
+    label: 'dynamodb-sessions, own client (direct path)',
+    needs: 'adapters/koa.ts',
+  },
+  {
+    id: 'koa/ours-client',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client passed in (SDK path)',
+    needs: 'adapters/koa.ts',
+  },
   { id: 'koa/raw', kind: 'floor', label: 'raw SDK floor' },
   { id: 'koa/cookie', kind: 'baseline', label: 'koa-session cookie (no database)' },
 ];
