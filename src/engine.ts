@@ -109,9 +109,9 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
         ...options.clientConfig,
       });
       this.#ownsClient = true;
-      inner = directTransport(this.#client);
+      inner = this.#options.transport === 'sdk' ? sdkTransport(this.#client) : directTransport(this.#client);
     }
-    this.#transport = countedTransport(inner, this.#recorder);
+    this.#transport = countedTransport(inner, this.#recorder, this.#options.callTimeoutMs);
   }
 
   /** Reads a session; `null` when absent, destroyed or expired. @throws MalformedItemError, StoreUnavailableError */

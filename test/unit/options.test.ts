@@ -45,6 +45,8 @@ describe('defaults', () => {
         compress: undefined,
         serializer: undefined,
         encryption: undefined,
+        transport: 'auto',
+        callTimeoutMs: 10000,
       },
     );
   });
