@@ -56,6 +56,7 @@ const commands = {
 const refusedRequest = new Set([
   'SerializationException',
   'IncompleteSignatureException',
+  'MissingAuthenticationToken',
   'MissingAuthenticationTokenException',
   'InvalidSignatureException',
 ]);
