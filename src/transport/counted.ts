@@ -5,6 +5,7 @@
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { isThrottle, StoreUnavailableError } from '../errors.js';
 import type { StatsRecorder } from '../stats.js';
+import { Deadline } from './deadline.js';
 import { type CallOptions, operationNames, type TableTransport } from './types.js';
 
 /** DynamoDB's answer to a write whose condition does not hold: a result, not a failure. @internal */
@@ -21,29 +22,22 @@ function deadlineError(operation: string, timeoutMs: number): Error {
 
 /**
  * Runs `send` until it settles or `timeoutMs` has passed, whichever comes first. At the deadline the
- * call is aborted (the SDK stops retrying and closes its connection) and fails at once, whatever the
- * client does with the signal: a client without timeouts still gives an answer in time.
+ * call's signal is aborted (the SDK stops retrying and closes its connection) and the call fails at
+ * once, whatever the client does with the signal: a client without timeouts still answers in time.
  */
 function bounded<O>(
   send: (options: CallOptions) => Promise<O>,
   operation: string,
   timeoutMs: number,
 ): Promise<O> {
-  let controller: AbortController | undefined;
-  // the signal is made only when a transport reads it (an EventTarget costs microseconds)
-  const options: CallOptions = {
-    get abortSignal() {
-      controller ??= new AbortController();
-      return controller.signal;
-    },
-  };
+  const deadline = new Deadline();
   return new Promise<O>((resolve, reject) => {
     const timer = setTimeout(() => {
       const err = deadlineError(operation, timeoutMs);
       reject(err);
-      controller?.abort(err);
+      deadline.expire(err);
     }, timeoutMs);
-    send(options).then(
+    send({ deadline }).then(
       (out) => {
         clearTimeout(timer);
         resolve(out);

@@ -11,13 +11,14 @@
  * another shape after an SDK upgrade, a request DynamoDB refuses as badly signed or serialized but
  * the SDK gets through), that call and every later one go through the client's `send`.
  */
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { debuglog } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { otelApi, type Sent, traced } from './otel.js';
+import { type Deadline, takesLightSignal } from './deadline.js';
+import { isTracing, otelApi, type Sent, traced } from './otel.js';
 import { sdkTransport } from './sdk.js';
 import type { CallOptions, ItemOutput, TableTransport } from './types.js';
 import {
@@ -72,6 +73,10 @@ interface Setup {
   region: string;
   userAgent: string;
   skewCorrection: boolean;
+  /** Whether the request handler is one of the SDK's Node.js handlers, which take a light abort signal. */
+  lightSignal: boolean;
+  /** Whether the signer sends the body's SHA-256 (`x-amz-content-sha256`), as SigV4 signers do by default. */
+  payloadHash: boolean;
 }
 
 /** Where one table's calls go, and how they are signed. */
@@ -133,6 +138,8 @@ async function prepare(config: Config): Promise<Setup | null> {
     region: await config.region(),
     userAgent: userAgentOf(await config.defaultUserAgentProvider(), extra),
     skewCorrection: (await config.disableClockSkewCorrection()) !== true,
+    payloadHash: Reflect.get(signer, 'applyChecksum') !== false,
+    lightSignal: takesLightSignal(config.requestHandler),
   };
 }
 
@@ -176,10 +183,21 @@ function watchStack(client: DynamoDBClient, onChange: () => void): void {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms` before a retry, unless the deadline passes first. */
+function sleep(ms: number, deadline: Deadline | undefined): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
+    if (!deadline) {
+      setTimeout(resolve, ms);
+      return;
+    }
+    const signal = deadline.signal(true);
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
   });
 }
 
@@ -281,9 +299,10 @@ export function directTransport(client: DynamoDBClient): TableTransport {
     let response: WireResponse;
     let text: string;
     try {
+      const deadline = options?.deadline;
       const handled = await config.requestHandler.handle(
         signed,
-        options?.abortSignal ? { abortSignal: options.abortSignal } : {},
+        deadline ? { abortSignal: deadline.signal(s.lightSignal) } : {},
       );
       response = handled?.response as WireResponse;
       if (typeof response?.statusCode !== 'number' || typeof response.headers !== 'object')
@@ -330,8 +349,10 @@ export function directTransport(client: DynamoDBClient): TableTransport {
       'user-agent': s.userAgent,
       'amz-sdk-invocation-id': randomUUID(),
     };
+    // the header the signer adds with the body's hash: given, it is used as is (one hash less, same request)
+    if (s.payloadHash) headers['x-amz-content-sha256'] = hash('sha256', body, 'hex');
     for (const [name, values] of Object.entries(t.endpoint.headers ?? {})) headers[name] = values.join(',');
-    const signal = options?.abortSignal;
+    const deadline = options?.deadline;
     let token: Token = await s.strategy.acquireInitialRetryToken('');
     let attempts = 0;
     let totalRetryDelay = 0;
@@ -345,7 +366,7 @@ export function directTransport(client: DynamoDBClient): TableTransport {
         if (caught instanceof Fallback) throw caught;
         const err = (caught instanceof Error ? caught : Object.assign(new Error(), caught)) as SdkError;
         try {
-          if (signal?.aborted) throw err;
+          if (deadline?.expired) throw err;
           token = await s.strategy.refreshRetryTokenForRetry(
             token,
             errorInfoOf(err, Reflect.get(err, '$response')),
@@ -359,7 +380,7 @@ export function directTransport(client: DynamoDBClient): TableTransport {
         const delay = token.getRetryDelay();
         const log = (token as { $retryLog?: { acquisitionDelay?: number } }).$retryLog;
         totalRetryDelay += (log?.acquisitionDelay ?? 0) + delay;
-        if (delay > 0) await sleep(delay, signal);
+        if (delay > 0) await sleep(delay, deadline);
       }
     }
   }
@@ -418,7 +439,7 @@ export function directTransport(client: DynamoDBClient): TableTransport {
     const found = otelApi();
     const otel = found instanceof Promise ? await found : found;
     const run = () => sendOrFallBack(op, input, s, t, options, viaSdk);
-    return otel ? traced(otel, op, input, s.region, run) : (await run()).out;
+    return otel && isTracing(otel) ? traced(otel, op, input, s.region, run) : (await run()).out;
   }
 
   return {

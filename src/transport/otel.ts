@@ -15,6 +15,8 @@ type OtelApi = typeof Api;
 let api: OtelApi | null | undefined;
 let looking: Promise<OtelApi | null> | undefined;
 let tracer: Api.Tracer | undefined;
+/** The tracer provider the API gives while none is registered. */
+let noop: Api.TracerProvider | undefined;
 
 /** `@opentelemetry/api` when the app has it, else `null`; a promise only until the first lookup ends. @internal */
 export function otelApi(): OtelApi | null | Promise<OtelApi | null> {
@@ -37,6 +39,19 @@ export function setOtelApiForTests(value: OtelApi | null | undefined): void {
   api = value;
   looking = undefined;
   tracer = undefined;
+  noop = undefined;
+}
+
+/**
+ * Whether the app registered a tracer provider. Without one the API's tracer only makes
+ * non-recording spans: the call is then sent as if the app had no OpenTelemetry, at no cost.
+ * @internal
+ */
+export function isTracing(otel: OtelApi): boolean {
+  const provider = otel.trace.getTracerProvider();
+  if (!(provider instanceof otel.ProxyTracerProvider)) return true;
+  noop ??= new otel.ProxyTracerProvider().getDelegate();
+  return provider.getDelegate() !== noop;
 }
 
 /** The attributes the AWS SDK instrumentation gives an item call before it is sent. */

@@ -9,6 +9,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { takesLightSignal } from './deadline.js';
 import type { CallOptions, TableTransport } from './types.js';
 
 /**
@@ -20,13 +21,14 @@ import type { CallOptions, TableTransport } from './types.js';
 export function sdkTransport(client: DynamoDBClient): TableTransport {
   // `send` is looked up on every call: tracing instrumentations wrap it after the client is made
   const c = client as unknown as {
-    config?: { cacheMiddleware?: unknown };
+    config?: { cacheMiddleware?: unknown; requestHandler?: unknown };
     send(command: object, options?: object): Promise<never>;
   };
   const abortable = c.config?.cacheMiddleware !== true;
+  const light = takesLightSignal(c.config?.requestHandler);
   const send = (command: object, options: CallOptions | undefined): Promise<never> => {
-    const signal = abortable ? options?.abortSignal : undefined;
-    return signal ? c.send(command, { abortSignal: signal }) : c.send(command);
+    const deadline = abortable ? options?.deadline : undefined;
+    return deadline ? c.send(command, { abortSignal: deadline.signal(light) }) : c.send(command);
   };
   return {
     getItem: (input, options) => send(new GetItemCommand(input), options),

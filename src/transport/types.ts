@@ -13,6 +13,7 @@ import type {
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { Item } from '../format/item.js';
+import type { Deadline } from './deadline.js';
 
 /** What the engine reads back from an item call. @internal */
 export interface ItemOutput {
@@ -35,8 +36,8 @@ export type BatchWriteOutput = Pick<BatchWriteItemCommandOutput, 'UnprocessedIte
 
 /** What a transport is told about one call. @internal */
 export interface CallOptions {
-  /** Aborted when the call's deadline (`callTimeoutMs`) has passed: stop retrying, free the connection. */
-  abortSignal?: AbortSignal;
+  /** The call's deadline (`callTimeoutMs`): its signal is aborted when it passes (stop retrying, free the connection). */
+  deadline?: Deadline;
 }
 
 /**

@@ -46,7 +46,8 @@ function decodeBinary(value: unknown): void {
 /** The output of an item call from its JSON answer. @throws SyntaxError on a body that is not JSON */
 export function outputOf(text: string): ItemOutput {
   const out = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-  if (text.includes('"B')) {
+  // only a binary value is a key B or BS followed by a string or a list (a quote inside a string is escaped)
+  if (text.includes('"B":"') || text.includes('"BS":[')) {
     for (const item of [out.Item, out.Attributes]) {
       if (typeof item === 'object' && item !== null) for (const v of Object.values(item)) decodeBinary(v);
     }
