@@ -15,8 +15,8 @@ import { hash, randomUUID } from 'node:crypto';
 import { debuglog } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
-import { getEndpointFromInstructions } from '@smithy/core/endpoints';
-import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type * as Endpoints from '@smithy/core/endpoints';
+import type * as Retry from '@smithy/core/retry';
 import { type Deadline, takesLightSignal } from './deadline.js';
 import { isTracing, otelApi, type Sent, traced } from './otel.js';
 import { sdkTransport } from './sdk.js';
@@ -41,8 +41,8 @@ type Token = Awaited<ReturnType<Strategy['acquireInitialRetryToken']>>;
 type ErrorInfo = Parameters<Strategy['refreshRetryTokenForRetry']>[1];
 type Signer = Awaited<ReturnType<Config['signer']>>;
 type Request = Parameters<Signer['sign']>[0];
-type Endpoint = Awaited<ReturnType<typeof getEndpointFromInstructions>>;
-type SdkError = Parameters<typeof isThrottlingError>[0];
+type Endpoint = Awaited<ReturnType<typeof Endpoints.getEndpointFromInstructions>>;
+type SdkError = Parameters<typeof Retry.isThrottlingError>[0];
 
 const operations = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] as const;
 type Operation = (typeof operations)[number];
@@ -67,6 +67,8 @@ const configurationNeedsStack =
 
 /** What is resolved once per client. */
 interface Setup {
+  endpoints: typeof Endpoints;
+  retry: typeof Retry;
   signer: Signer;
   strategy: Strategy;
   maxAttempts: number;
@@ -100,20 +102,35 @@ function isShapeError(err: unknown): boolean {
   return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
 }
 
+/**
+ * The SDK's endpoint and retry functions, loaded at the first call rather than when the package is
+ * imported (the direct path is not needed to make a store: a serverless cold start does not pay for it).
+ */
+let smithy: Promise<{ endpoints: typeof Endpoints; retry: typeof Retry }> | undefined;
+function loadSmithy() {
+  smithy ??= Promise.all([import('@smithy/core/endpoints'), import('@smithy/core/retry')]).then(
+    ([endpoints, retry]) => ({ endpoints, retry }),
+  );
+  return smithy;
+}
+
 /** The SDK's retry classes of an error (its retry middleware's, from the same predicates). */
-function errorInfoOf(error: SdkError, response: unknown): ErrorInfo {
-  const errorType = isThrottlingError(error)
+function errorInfoOf(retry: typeof Retry, error: SdkError, response: unknown): ErrorInfo {
+  const errorType = retry.isThrottlingError(error)
     ? 'THROTTLING'
-    : isTransientError(error)
+    : retry.isTransientError(error)
       ? 'TRANSIENT'
-      : isServerError(error)
+      : retry.isServerError(error)
         ? 'SERVER_ERROR'
         : 'CLIENT_ERROR';
-  const hint = response ? getRetryAfterHint(response as Parameters<typeof getRetryAfterHint>[0]) : undefined;
+  const hint = response
+    ? retry.getRetryAfterHint(response as Parameters<typeof retry.getRetryAfterHint>[0])
+    : undefined;
   return hint ? { error, errorType, retryAfterHint: hint } : { error, errorType };
 }
 
 async function prepare(config: Config): Promise<Setup | null> {
+  const { endpoints, retry } = await loadSmithy();
   const strategy = await config.retryStrategy();
   // endpoint discovery and legacy retry strategies need the middleware stack
   if (
@@ -132,6 +149,8 @@ async function prepare(config: Config): Promise<Setup | null> {
   const signer = await config.signer();
   if (typeof signer?.sign !== 'function') return null;
   return {
+    endpoints,
+    retry,
     signer,
     strategy,
     maxAttempts: await config.maxAttempts(),
@@ -144,7 +163,7 @@ async function prepare(config: Config): Promise<Setup | null> {
 }
 
 async function targetOf(config: Config, op: Operation, input: object, s: Setup): Promise<Target | null> {
-  const endpoint = await getEndpointFromInstructions(input, commands[op], config);
+  const endpoint = await s.endpoints.getEndpointFromInstructions(input, commands[op], config);
   const scheme = (
     endpoint.properties?.authSchemes as
       | { name?: string; signingRegion?: string; signingName?: string }[]
@@ -369,7 +388,7 @@ export function directTransport(client: DynamoDBClient): TableTransport {
           if (deadline?.expired) throw err;
           token = await s.strategy.refreshRetryTokenForRetry(
             token,
-            errorInfoOf(err, Reflect.get(err, '$response')),
+            errorInfoOf(s.retry, err, Reflect.get(err, '$response')),
           );
         } catch {
           err.$metadata ??= {};
