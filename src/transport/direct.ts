@@ -20,6 +20,7 @@ import type * as Retry from '@smithy/core/retry';
 import { type Deadline, takesLightSignal } from './deadline.js';
 import { isTracing, otelApi, type Sent, traced } from './otel.js';
 import { sdkTransport } from './sdk.js';
+import { RequestSigner, type SigningIdentity } from './sigv4.js';
 import type { CallOptions, ItemOutput, TableTransport } from './types.js';
 import {
   bodyOf,
@@ -77,17 +78,28 @@ interface Setup {
   skewCorrection: boolean;
   /** Whether the request handler is one of the SDK's Node.js handlers, which take a light abort signal. */
   lightSignal: boolean;
+  /** Whether the client's signer is the SDK's own `SignatureV4`: requests to `/` are then signed here, as it signs them. */
+  ownSigning: boolean;
   /** Whether the signer sends the body's SHA-256 (`x-amz-content-sha256`), as SigV4 signers do by default. */
   payloadHash: boolean;
 }
 
 /** Where one table's calls go, and how they are signed. */
 interface Target {
+  /** A POST to `/` without a query string: what `RequestSigner` signs. */
+  plain: boolean;
   endpoint: Endpoint;
   host: string;
   request: Omit<Request, 'headers' | 'body'>;
   signingRegion: string;
   signingService: string;
+}
+
+/** What one call is sent with. */
+interface Plan {
+  s: Setup;
+  t: Target;
+  identity: SigningIdentity;
 }
 
 /** A part of the direct path failed: the call is sent through the client's `send` instead. */
@@ -159,6 +171,8 @@ async function prepare(config: Config): Promise<Setup | null> {
     skewCorrection: (await config.disableClockSkewCorrection()) !== true,
     payloadHash: Reflect.get(signer, 'applyChecksum') !== false,
     lightSignal: takesLightSignal(config.requestHandler),
+    ownSigning:
+      signer.constructor?.name === 'SignatureV4' && Reflect.get(config, 'signerConstructor') === undefined,
   };
 }
 
@@ -173,7 +187,9 @@ async function targetOf(config: Config, op: Operation, input: object, s: Setup):
   const url = endpoint.url;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = v;
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
   return {
+    plain: path === '/' && Object.keys(query).length === 0,
     endpoint,
     host: url.host,
     request: {
@@ -181,7 +197,7 @@ async function targetOf(config: Config, op: Operation, input: object, s: Setup):
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port !== '' && { port: Number(url.port) }),
-      path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
+      path,
       query,
     },
     signingRegion: scheme?.signingRegion ?? s.region,
@@ -231,6 +247,7 @@ function sleep(ms: number, deadline: Deadline | undefined): Promise<void> {
 export function directTransport(client: DynamoDBClient): TableTransport {
   const config = client.config;
   const sdk = sdkTransport(client);
+  const signer = new RequestSigner();
   let direct = true;
   let setup: Setup | undefined;
   const targets = new Map<string, Target>();
@@ -241,12 +258,14 @@ export function directTransport(client: DynamoDBClient): TableTransport {
   watchStack(client, () => off('middleware added to the client'));
 
   /** Everything a call needs before its first attempt; a `Fallback` when a part fails. */
-  async function ready(op: Operation, input: { TableName?: string | undefined }): Promise<[Setup, Target]> {
+  async function ready(op: Operation, input: { TableName?: string | undefined }): Promise<Plan> {
     try {
       const s = setup ?? (await prepare(config));
       if (!s) throw new Fallback(configurationNeedsStack);
       setup = s;
       const identity = await config.credentials();
+      if (typeof identity?.accessKeyId !== 'string' || typeof identity.secretAccessKey !== 'string')
+        throw new Fallback('the credentials have another shape');
       const key = `${op}\n${input.TableName}\n${identity.accountId ?? ''}`;
       let t = targets.get(key);
       if (!t) {
@@ -255,7 +274,7 @@ export function directTransport(client: DynamoDBClient): TableTransport {
         t = found;
         targets.set(key, t);
       }
-      return [s, t];
+      return { s, t, identity };
     } catch (err) {
       throw err instanceof Fallback ? err : new Fallback('a part of the client failed', err);
     }
@@ -296,20 +315,37 @@ export function directTransport(client: DynamoDBClient): TableTransport {
   async function attempt(
     op: Operation,
     body: string,
-    t: Target,
-    s: Setup,
+    payloadHash: string,
+    plan: Plan,
     headers: Record<string, string>,
     options: CallOptions | undefined,
   ): Promise<Sent> {
+    const { s, t } = plan;
     const offset = config.systemClockOffset ?? 0;
     const sentAtMs = Date.now();
+    const signingDate = new Date(s.skewCorrection ? sentAtMs + offset : sentAtMs);
     let signed: Request;
     try {
-      signed = await s.signer.sign({ ...t.request, headers, body } as Request, {
-        signingDate: new Date(s.skewCorrection ? sentAtMs + offset : sentAtMs),
-        signingRegion: t.signingRegion,
-        signingService: t.signingService,
-      });
+      if (s.ownSigning && t.plain) {
+        signer.sign(
+          headers,
+          payloadHash,
+          s.payloadHash,
+          plan.identity,
+          signingDate,
+          t.signingRegion,
+          t.signingService,
+        );
+        signed = { ...t.request, headers, body } as Request;
+      } else {
+        // the header the signer adds with the body's hash: given, it is used as is (one hash less, same request)
+        const withHash = s.payloadHash ? { ...headers, 'x-amz-content-sha256': payloadHash } : headers;
+        signed = await s.signer.sign({ ...t.request, headers: withHash, body } as Request, {
+          signingDate,
+          signingRegion: t.signingRegion,
+          signingService: t.signingService,
+        });
+      }
     } catch (err) {
       throw new Fallback('the signer failed', err);
     }
@@ -355,11 +391,12 @@ export function directTransport(client: DynamoDBClient): TableTransport {
   async function send(
     op: Operation,
     input: object,
-    s: Setup,
-    t: Target,
+    plan: Plan,
     options: CallOptions | undefined,
   ): Promise<Sent> {
+    const { s, t } = plan;
     const body = bodyOf(input);
+    const payloadHash = hash('sha256', body, 'hex');
     const headers: Record<string, string> = {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': `DynamoDB_20120810.${op}`,
@@ -368,9 +405,8 @@ export function directTransport(client: DynamoDBClient): TableTransport {
       'user-agent': s.userAgent,
       'amz-sdk-invocation-id': randomUUID(),
     };
-    // the header the signer adds with the body's hash: given, it is used as is (one hash less, same request)
-    if (s.payloadHash) headers['x-amz-content-sha256'] = hash('sha256', body, 'hex');
-    for (const [name, values] of Object.entries(t.endpoint.headers ?? {})) headers[name] = values.join(',');
+    for (const [name, values] of Object.entries(t.endpoint.headers ?? {}))
+      headers[name.toLowerCase()] = values.join(',');
     const deadline = options?.deadline;
     let token: Token = await s.strategy.acquireInitialRetryToken('');
     let attempts = 0;
@@ -378,7 +414,7 @@ export function directTransport(client: DynamoDBClient): TableTransport {
     for (;;) {
       headers['amz-sdk-request'] = `attempt=${attempts + 1}; max=${s.maxAttempts}`;
       try {
-        const sent = await attempt(op, body, t, s, headers, options);
+        const sent = await attempt(op, body, payloadHash, plan, headers, options);
         s.strategy.recordSuccess(token);
         return sent;
       } catch (caught) {
@@ -420,13 +456,12 @@ export function directTransport(client: DynamoDBClient): TableTransport {
   async function sendOrFallBack(
     op: Operation,
     input: object,
-    s: Setup,
-    t: Target,
+    plan: Plan,
     options: CallOptions | undefined,
     viaSdk: () => Promise<ItemOutput>,
   ): Promise<Sent> {
     try {
-      return await send(op, input, s, t, options);
+      return await send(op, input, plan, options);
     } catch (err) {
       if (err instanceof Fallback) return fallBack(err, viaSdk);
       const refused =
@@ -444,10 +479,9 @@ export function directTransport(client: DynamoDBClient): TableTransport {
     viaSdk: () => Promise<ItemOutput>,
   ): Promise<ItemOutput> {
     if (!direct) return viaSdk();
-    let s: Setup;
-    let t: Target;
+    let plan: Plan;
     try {
-      [s, t] = await ready(op, input);
+      plan = await ready(op, input);
     } catch (err) {
       // nothing was sent: the SDK's stack (and any instrumentation of its `send`) takes the call
       if (!(err instanceof Fallback) || err.message !== configurationNeedsStack)
@@ -457,8 +491,8 @@ export function directTransport(client: DynamoDBClient): TableTransport {
     }
     const found = otelApi();
     const otel = found instanceof Promise ? await found : found;
-    const run = () => sendOrFallBack(op, input, s, t, options, viaSdk);
-    return otel && isTracing(otel) ? traced(otel, op, input, s.region, run) : (await run()).out;
+    const run = () => sendOrFallBack(op, input, plan, options, viaSdk);
+    return otel && isTracing(otel) ? traced(otel, op, input, plan.s.region, run) : (await run()).out;
   }
 
   return {

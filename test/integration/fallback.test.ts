@@ -64,8 +64,10 @@ function brokenOnce<F extends (...args: never[]) => unknown>(
 type Sign = Awaited<ReturnType<DynamoDBClient['config']['signer']>>['sign'];
 
 /**
- * The first signature of the client (the SDK asks `config.signer` for a signer on every call, the
- * direct path once) is made by `broken`, given the real `sign`.
+ * Gives the client a signer of another kind than the SDK's own `SignatureV4` (as a custom signer, or
+ * one after an upgrade, would be): the direct path then signs with it, not by itself. Its first
+ * signature (the SDK asks `config.signer` for a signer on every call, the direct path once) is made
+ * by `broken`, given the real `sign`.
  */
 function breakSigner(
   client: DynamoDBClient,
@@ -74,14 +76,16 @@ function breakSigner(
   const signer = client.config.signer;
   let first = true;
   client.config.signer = async (...args: Parameters<typeof signer>) => {
-    const s = await signer(...args);
-    const sign = s.sign.bind(s);
-    s.sign = (request, options) => {
-      if (!first) return sign(request, options);
-      first = false;
-      return broken(request, options, sign);
+    const real = await signer(...args);
+    const sign: Sign = (request, options) => real.sign(request, options);
+    const other = {
+      sign: (request: Parameters<Sign>[0], options: Parameters<Sign>[1]) => {
+        if (!first) return sign(request, options);
+        first = false;
+        return broken(request, options, sign);
+      },
     };
-    return s;
+    return other as unknown as typeof real;
   };
 }
 
@@ -105,6 +109,13 @@ describe('a part that fails sends that call and every later one through the SDK'
       client.config.credentials = brokenOnce(client.config.credentials, () =>
         Promise.reject(new Error('credentials are not there yet')),
       );
+    },
+    'a credential provider that gives credentials of another shape': (client) => {
+      const broken = brokenOnce(client.config.credentials, () =>
+        Promise.resolve({ key: 'local', secret: 'local' } as never),
+      );
+      // marked as already memoized, or the client's setter would keep its first answer for good
+      client.config.credentials = Object.assign(broken, { memoized: true });
     },
     'endpoint rules that throw': (client) => {
       client.config.endpointProvider = brokenOnce(client.config.endpointProvider, () => {
@@ -179,15 +190,17 @@ function validSignature(headers: IncomingHttpHeaders, body: string, secret: stri
 }
 
 /** DynamoDB Local behind a check of every request's signature (DynamoDB Local does not check them). */
-async function signatureChecking(): Promise<{ url: string; refused: () => number }> {
+async function signatureChecking(refuseFirst = false): Promise<{ url: string; refused: () => number }> {
   const target = new URL(await endpoint());
   let refused = 0;
+  let first = refuseFirst;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      if (!validSignature(req.headers, body, credentials.secretAccessKey)) {
+      if (first || !validSignature(req.headers, body, credentials.secretAccessKey)) {
+        first = false;
         refused++;
         res.writeHead(400, {
           'content-type': 'application/x-amz-json-1.0',
@@ -217,7 +230,28 @@ async function signatureChecking(): Promise<{ url: string; refused: () => number
 }
 
 describe('a request DynamoDB refuses as badly signed', () => {
-  test('is sent again through the SDK; when the SDK gets it through, later calls go through it too', async () => {
+  test('the signatures the direct path makes itself are valid: none refused, none sent through send', async () => {
+    const checking = await signatureChecking();
+    const { engine, viaSend } = await ownEngine({
+      clientConfig: await clientConfig({ endpoint: checking.url }),
+    });
+    await roundTrip(engine, 'signed-1');
+    assert.equal(checking.refused(), 0);
+    assert.equal(viaSend.count, 0);
+  });
+
+  test('refused once, is sent again through the SDK, which gets it through: later calls go through the SDK', async () => {
+    const checking = await signatureChecking(true);
+    const { engine, viaSend } = await ownEngine({
+      clientConfig: await clientConfig({ endpoint: checking.url }),
+    });
+    await roundTrip(engine, 'refused-0');
+    assert.equal(checking.refused(), 1);
+    assert.equal(viaSend.count, 4);
+    assert.equal(engine.stats().total.errors, 0);
+  });
+
+  test('a signer of another kind that signs wrongly once: the same', async () => {
     const checking = await signatureChecking();
     const { engine, client, viaSend } = await ownEngine({
       clientConfig: await clientConfig({ endpoint: checking.url }),
