@@ -117,6 +117,9 @@ export function serviceErrorOf(response: WireResponse, text: string): Error {
           o: object,
         ) => dynamodb.DynamoDBServiceException)
       : undefined;
+  // a failed condition returns the item it found (ReturnValuesOnConditionCheckFailure): bytes as the SDK gives them
+  if (typeof body.Item === 'object' && body.Item !== null)
+    for (const v of Object.values(body.Item)) decodeBinary(v);
   const err = modeled
     ? new modeled({ $metadata, message })
     : new dynamodb.DynamoDBServiceException({ name, $fault, $metadata, message });

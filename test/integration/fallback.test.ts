@@ -151,7 +151,12 @@ describe('a part that fails sends that call and every later one through the SDK'
       breakIt(client);
       const id = `broken-${what.replace(/\W+/g, '-')}`;
       await roundTrip(engine, id);
-      assert.equal(viaSend.count, 4, 'the call that met the broken part, and every later one');
+      assert.ok(viaSend.count > 0);
+      assert.equal(
+        viaSend.count,
+        engine.stats().total.calls,
+        'the call that met the broken part, and every later one',
+      );
       assert.equal(engine.stats().total.errors, 0, 'no call failed');
     });
   }
@@ -159,7 +164,8 @@ describe('a part that fails sends that call and every later one through the SDK'
   test("transport: 'sdk' sends every call through send", async () => {
     const { engine, viaSend } = await ownEngine({ transport: 'sdk' });
     await roundTrip(engine, 'sdk-transport');
-    assert.equal(viaSend.count, 4);
+    assert.ok(viaSend.count > 0);
+    assert.equal(viaSend.count, engine.stats().total.calls);
   });
 });
 
@@ -247,7 +253,7 @@ describe('a request DynamoDB refuses as badly signed', () => {
     });
     await roundTrip(engine, 'refused-0');
     assert.equal(checking.refused(), 1);
-    assert.equal(viaSend.count, 4);
+    assert.equal(viaSend.count, engine.stats().total.calls);
     assert.equal(engine.stats().total.errors, 0);
   });
 
@@ -265,7 +271,7 @@ describe('a request DynamoDB refuses as badly signed', () => {
     });
     await roundTrip(engine, 'refused-1');
     assert.equal(checking.refused(), 1);
-    assert.equal(viaSend.count, 4);
+    assert.equal(viaSend.count, engine.stats().total.calls);
     assert.equal(engine.stats().total.errors, 0);
   });
 

@@ -239,21 +239,23 @@ describe('engine calls outside a framework', () => {
         await engine.set('cap', { cart: 'x'.repeat(1500) });
         await engine.load('cap');
       });
-      assert.deepEqual(
-        spans.map((s) => s.name),
-        ['DynamoDB.PutItem', 'DynamoDB.GetItem'],
-      );
+      assert.equal(spans.length, engine.stats().total.calls, 'one span per call');
+      assert.ok(spans.some((s) => s.name === 'DynamoDB.PutItem'));
+      assert.equal(spans.at(-1)?.name, 'DynamoDB.GetItem');
       for (const s of spans) assert.equal(parentOf(s), parent);
       results.push(spans);
     }
-    const [own, given] = results;
-    for (const i of [0, 1]) {
-      const a = own?.[i];
-      const b = given?.[i];
-      assert.ok(a && b);
+    const [own = [], given = []] = results;
+    assert.deepEqual(
+      own.map((s) => s.name),
+      given.map((s) => s.name),
+    );
+    own.forEach((a, i) => {
+      const b = given[i];
+      assert.ok(b);
       assert.deepEqual(comparable(a), comparable(b));
-    }
-    const put = own?.[0]?.attributes['aws.dynamodb.consumed_capacity'];
+    });
+    const put = own.find((s) => s.name === 'DynamoDB.PutItem')?.attributes['aws.dynamodb.consumed_capacity'];
     assert.deepEqual(put, [JSON.stringify({ TableName: tableName, CapacityUnits: 2 })]);
   });
 
