@@ -9,7 +9,7 @@ import { hash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDynamoDBLocal } from '../dev/dynamodb-local.ts';
-import { engineInternals } from '../src/engine.ts';
+import { engineInternals, engineOn } from '../src/engine.ts';
 import { decodeData, marshalMap, unmarshalMap } from '../src/format/marshal.ts';
 import { toPlain } from '../src/format/plain.ts';
 import { createTable, SessionEngine } from '../src/index.ts';
@@ -94,13 +94,15 @@ try {
   await measure('engine.load through the SDK stack (a client given)', () => stacked.load('engine'));
   await measure('engine.load, its own client (no stack)', () => own.load('engine'));
   await measure('engine.load, its own client, serializer: JSON', () => json.load('engine'));
-  // every save changes the data, so each one is a PutItem
-  const changed = (i: number): Record<string, unknown> => ({ ...data, visits: i });
-  await measure('engine.set changed (PutItem) through the SDK stack', (i) =>
-    stacked.set('engine', changed(i), expires),
+  // every save is a new session (its own id): one conditional PutItem, and no conflict between the
+  // saves in flight, as saves of one session would have
+  let saved = 0;
+  const fresh = (i: number): Record<string, unknown> => ({ ...data, visits: i });
+  await measure('engine.set of a new session (PutItem) through the SDK stack', (i) =>
+    stacked.set(`new-${saved++}`, fresh(i), expires),
   );
-  await measure('engine.set changed (PutItem), its own client (no stack)', (i) =>
-    own.set('engine', changed(i), expires),
+  await measure('engine.set of a new session (PutItem), its own client (no stack)', (i) =>
+    own.set(`new-${saved++}`, fresh(i), expires),
   );
   // OpenTelemetry: not installed (as the API is not looked for again), installed without a tracer
   // provider, and a provider registered that records every span (in memory)
@@ -124,6 +126,34 @@ try {
   await measure(
     'engine.set unchanged, inside touchAfter (no call)',
     () => own.set('engine', loaded.data, expires, { loaded }),
+    1,
+  );
+  // the engine alone, on an answer already parsed (no transport): what it adds on either path
+  const answer = JSON.stringify(
+    await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { id: { S: 'engine' } }, ConsistentRead: true }),
+    ),
+  );
+  const none = async () => ({});
+  const alone = engineOn(
+    {
+      getItem: async () => JSON.parse(answer),
+      putItem: none,
+      updateItem: none,
+      deleteItem: none,
+      query: async () => ({}),
+      batchGetItem: async () => ({}),
+      batchWriteItem: async () => ({}),
+    },
+    { tableName, prefix: '' },
+  );
+  await measure("JSON.parse of that GetItem answer (the part not the engine's)", () => JSON.parse(answer), 1);
+  await measure('engine alone: load (the answer parsed, then read back)', () => alone.load('engine'), 1);
+  const aloneLoaded = await alone.load('engine');
+  if (!aloneLoaded) throw new Error('no session in the answer');
+  await measure(
+    'engine alone: set unchanged (what a touch does before deciding)',
+    () => alone.set('engine', aloneLoaded.data, expires, { loaded: aloneLoaded }),
     1,
   );
   await measure('codec: toPlain', () => toPlain(data), 1);
