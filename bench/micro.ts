@@ -1,18 +1,19 @@
 /**
  * Where a request's CPU goes, piece by piece, in one process (no HTTP server): the SDK call alone,
  * the engine's load and save through the SDK's middleware stack (a client given to it) and through
- * its own client (item calls signed and sent without the stack), its unchanged-save path, and the
- * codec steps. CPU µs per operation from `process.cpuUsage()`, best of 3 rounds, on a DynamoDB Local
+ * its own client (item calls signed and sent without the stack) with and without OpenTelemetry, its
+ * unchanged-save path, and the codec steps. CPU µs per operation from `process.cpuUsage()`, best of 3 rounds, on a DynamoDB Local
  * started here. Usage: tsx bench/micro.ts [--ops N]
  */
 import { hash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDynamoDBLocal } from '../dev/dynamodb-local.ts';
-import { engineInternals } from '../src/engine.ts';
+import { engineInternals, engineOn } from '../src/engine.ts';
 import { decodeData, marshalMap, unmarshalMap } from '../src/format/marshal.ts';
 import { toPlain } from '../src/format/plain.ts';
 import { createTable, SessionEngine } from '../src/index.ts';
+import { setOtelApiForTests } from '../src/transport/otel.ts';
 import { sessionData } from './workload.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -109,11 +110,56 @@ try {
       1,
     );
   }
+  // OpenTelemetry: not installed (as the API is not looked for again), installed without a tracer
+  // provider, and a provider registered that records every span (in memory)
+  setOtelApiForTests(null);
+  await measure('engine.load, its own client, no @opentelemetry/api in the app', () => own.load('engine'));
+  setOtelApiForTests(undefined);
+  await measure('engine.load, its own client, @opentelemetry/api, no tracer provider', () =>
+    own.load('engine'),
+  );
+  const otel = await import('@opentelemetry/sdk-trace-node');
+  const provider = new otel.NodeTracerProvider({
+    spanProcessors: [new otel.SimpleSpanProcessor(new otel.InMemorySpanExporter())],
+  });
+  provider.register();
+  await measure('engine.load, its own client, a tracer provider recording every span', () =>
+    own.load('engine'),
+  );
+  await provider.shutdown();
   const loaded = await own.load('engine');
   if (!loaded) throw new Error('the session saved above is missing');
   await measure(
     'engine.set unchanged, inside touchAfter (no call)',
     () => own.set('engine', loaded.data, expires, { loaded }),
+    1,
+  );
+  // the engine alone, on an answer already parsed (no transport): what it adds on either path
+  const answer = JSON.stringify(
+    await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { id: { S: 'engine' } }, ConsistentRead: true }),
+    ),
+  );
+  const none = async () => ({});
+  const alone = engineOn(
+    {
+      getItem: async () => JSON.parse(answer),
+      putItem: none,
+      updateItem: none,
+      deleteItem: none,
+      query: async () => ({}),
+      batchGetItem: async () => ({}),
+      batchWriteItem: async () => ({}),
+    },
+    { tableName, prefix: '' },
+  );
+  await measure("JSON.parse of that GetItem answer (the part not the engine's)", () => JSON.parse(answer), 1);
+  await measure('engine alone: load (the answer parsed, then read back)', () => alone.load('engine'), 1);
+  const aloneLoaded = await alone.load('engine');
+  if (!aloneLoaded) throw new Error('no session in the answer');
+  await measure(
+    'engine alone: set unchanged (what a touch does before deciding)',
+    () => alone.set('engine', aloneLoaded.data, expires, { loaded: aloneLoaded }),
     1,
   );
   await measure('codec: toPlain', () => toPlain(data), 1);

@@ -19,6 +19,7 @@ export const help = `Usage: npx tsx bench/run.ts [options]
   --scale-stores LIST express stores measured at that scale too (default ours)
   --seed N            request sequence seed (default 1)
   --profile IDS       CPU-profile these servers over the measured slices (e.g. express/ours,express/raw)
+  --cold-runs N       cold processes of each kind for the start-up cost, from dist/ (default 15; 0 skips it)
   --out DIR           results folder (default bench/results)
   --publish           also write the results into BENCHMARKS.md and the chart to bench/chart.svg
                       (with --profile: only the profile table)`;
@@ -39,6 +40,7 @@ export interface Options {
   scaleStores: string[];
   seed: number;
   profile: string | undefined;
+  coldRuns: number;
   out: string;
   publish: boolean;
 }
@@ -71,6 +73,7 @@ export function parseOptions(args: string[]): Options | undefined {
       'scale-stores': { type: 'string', default: 'ours' },
       seed: { type: 'string', default: '1' },
       profile: { type: 'string' },
+      'cold-runs': { type: 'string', default: '15' },
       out: { type: 'string', default: 'bench/results' },
       publish: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -94,6 +97,7 @@ export function parseOptions(args: string[]): Options | undefined {
     scaleStores: list(f['scale-stores']),
     seed: num('seed', f.seed, 0),
     profile: f.profile,
+    coldRuns: num('cold-runs', f['cold-runs'], 0),
     out: f.out ?? 'bench/results',
     publish: f.publish === true,
   };
@@ -119,7 +123,8 @@ function versionOf(pkg: string): string {
 
 /** Every store, in table order. */
 export const catalogue: CatalogueEntry[] = [
-  { id: 'express/ours', kind: 'ours', label: 'dynamodb-sessions' },
+  { id: 'express/ours', kind: 'ours', label: 'dynamodb-sessions, own client (direct path)' },
+  { id: 'express/ours-client', kind: 'ours', label: 'dynamodb-sessions, client passed in (SDK path)' },
   { id: 'express/raw', kind: 'floor', label: 'raw SDK floor' },
   {
     id: 'express/connect-dynamodb',
@@ -132,10 +137,32 @@ export const catalogue: CatalogueEntry[] = [
     label: `@pwrdrvr/dynamodb-session-store ${versionOf('@pwrdrvr/dynamodb-session-store')}`,
   },
   { id: 'express/memory', kind: 'baseline', label: 'MemoryStore (no database)' },
-  { id: 'fastify/ours', kind: 'ours', label: 'dynamodb-sessions', needs: 'adapters/fastify.ts' },
+  {
+    id: 'fastify/ours',
+    kind: 'ours',
+    label: 'dynamodb-sessions, own client (direct path)',
+    needs: 'adapters/fastify.ts',
+  },
+  {
+    id: 'fastify/ours-client',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client passed in (SDK path)',
+    needs: 'adapters/fastify.ts',
+  },
   { id: 'fastify/raw', kind: 'floor', label: 'raw SDK floor' },
   { id: 'fastify/memory', kind: 'baseline', label: '@fastify/session MemoryStore (no database)' },
-  { id: 'koa/ours', kind: 'ours', label: 'dynamodb-sessions', needs: 'adapters/koa.ts' },
+  {
+    id: 'koa/ours',
+    kind: 'ours',
+    label: 'dynamodb-sessions, own client (direct path)',
+    needs: 'adapters/koa.ts',
+  },
+  {
+    id: 'koa/ours-client',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client passed in (SDK path)',
+    needs: 'adapters/koa.ts',
+  },
   { id: 'koa/raw', kind: 'floor', label: 'raw SDK floor' },
   { id: 'koa/cookie', kind: 'baseline', label: 'koa-session cookie (no database)' },
 ];

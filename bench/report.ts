@@ -1,5 +1,6 @@
 /** The benchmark's results: their shape, the markdown tables and the SVG chart, from the JSON alone. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { type ColdStartResult, coldStartTable } from './coldstart.ts';
 
 /** DynamoDB counters of one operation over a store's measured windows. */
 export interface OpTotals {
@@ -56,6 +57,8 @@ export interface RunResult {
   main: StoreResult[];
   scale: StoreResult[];
   calibration: Record<string, unknown> | null;
+  /** Start-up cost of cold processes (`--cold-runs`), or `null` when skipped. */
+  coldStart: ColdStartResult | null;
   targets: TargetCheck[];
   notes: string[];
 }
@@ -174,6 +177,14 @@ export function renderMarkdown(run: RunResult): string {
       '',
     );
   }
+  if (run.coldStart) {
+    out.push(
+      `Start-up cost (cold processes from \`dist/\`, median of ${run.coldStart.runs} of each kind, run alternately): time from the process start until the store or client is made, and CPU time until then:`,
+      '',
+      coldStartTable(run.coldStart),
+      '',
+    );
+  }
   if (run.targets.length) out.push('Targets:', '', targetTable(run.targets), '');
   const c = run.calibration as {
     agrees?: boolean;
@@ -216,7 +227,7 @@ function escapeXml(text: string): string {
 export function chartSvg(run: RunResult): string {
   const rows = run.main;
   const rowH = 22;
-  const labelW = 330;
+  const labelW = 400;
   const panelW = 300;
   const gap = 90;
   const top = 64;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { freePort, startDynamoDBLocal } from '../dev/dynamodb-local.ts';
 import { createTable } from '../src/table.ts';
+import { measureColdStart } from './coldstart.ts';
 import { runSlice, ServerProcess, type WindowStats } from './harness.ts';
 import { type CatalogueEntry, help, type Options, parseOptions, selectStores } from './options.ts';
 import { compare, summarize } from './profile.ts';
@@ -61,9 +62,13 @@ async function measure(r: Runner, steps: Step[]): Promise<void> {
 const endpoint = `http://127.0.0.1:${await freePort()}`;
 const starting = startDynamoDBLocal({ port: Number(new URL(endpoint).port) });
 const servers: ServerProcess[] = [];
-async function stopAll(): Promise<void> {
-  await Promise.all(servers.map((s) => s.stop()));
-  await (await starting).stop();
+let stopping: Promise<void> | undefined;
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await (await starting).stop();
+  })();
+  return stopping;
 }
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
@@ -181,6 +186,10 @@ try {
     progress(`CPU profile written to ${file}`);
   }
 
+  // after the servers' work: the cold processes run alone
+  await stopAll();
+  const coldStart = opts.coldRuns > 0 ? measureColdStart(opts.coldRuns, (text) => progress(text)) : null;
+
   const result = (r: Runner): StoreResult => r.tally.result(r.entry, r.sessions, r.server.notes);
   const main = runners.filter((r) => r.stream === 0).map(result);
   const scale = scaleRunners.map(result);
@@ -200,6 +209,7 @@ try {
     main,
     scale,
     calibration: calibration ? { ...calibration } : null,
+    coldStart,
     targets: [],
     notes: [...new Set([...main.flatMap((r) => r.notes), ...skipped])],
   };

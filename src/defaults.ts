@@ -73,6 +73,15 @@ export interface Defaults {
   readonly cacheSize: number;
   /** Ask DynamoDB for the consumed capacity of every call. */
   readonly capacity: boolean;
+  /**
+   * Milliseconds a DynamoDB call may take, retries included, on every path. Just above what the
+   * store's own client needs to give up by itself on a DynamoDB that accepts connections and never
+   * answers (3 attempts × 3 s request timeout, plus backoff), so it bounds a client passed in
+   * without timeouts and never cuts the own client's retries short.
+   */
+  readonly callTimeoutMs: number;
+  /** How the store's own client sends its item calls: `'auto'` (the direct path) or `'sdk'`. */
+  readonly transport: 'auto' | 'sdk';
   /** What `compress: true` means. */
   readonly compress: {
     /** Bytes of JSON over which a session is compressed. */
@@ -110,6 +119,8 @@ export const DEFAULTS: Defaults = deepFreeze({
   userIndex: 'uid-index',
   cacheSize: 10_000,
   capacity: false,
+  callTimeoutMs: 10_000,
+  transport: 'auto',
   compress: { threshold: 1024, algorithm: 'brotli' },
   clientConfig: {
     maxAttempts: 3,

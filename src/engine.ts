@@ -106,9 +106,9 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
         ...options.clientConfig,
       });
       this.#ownsClient = true;
-      inner = directTransport(this.#client);
+      inner = this.#options.transport === 'sdk' ? sdkTransport(this.#client) : directTransport(this.#client);
     }
-    this.#transport = countedTransport(inner, this.#recorder);
+    this.#transport = countedTransport(inner, this.#recorder, this.#options.callTimeoutMs);
     this.#writer = new SessionWriter({
       options: this.#options,
       format: this.#format,

@@ -38,6 +38,22 @@ export interface EngineOptions<T = Record<string, unknown>> {
    * changes its client's middleware, so the stack is resolved once instead of on every call).
    */
   clientConfig?: DynamoDBClientConfig;
+  /**
+   * How the item calls of the client the store makes reach DynamoDB. `'auto'`: signed and sent with
+   * that client's own signer, retry strategy and request handler, without its middleware stack (the
+   * direct path, the cheapest in CPU); if a part of it ever fails where the SDK's `send` does not, the
+   * calls go through `send` from then on. `'sdk'`: every call through `send`, with the whole stack.
+   * A `client` passed in always gets every call through its `send` (its middleware, X-Ray, tracing).
+   * @defaultValue `'auto'`
+   */
+  transport?: 'auto' | 'sdk';
+  /**
+   * Milliseconds a DynamoDB call may take, retries included, whichever client sends it. Past it the
+   * call is aborted and fails with `StoreUnavailableError` (a 503), so that a request never hangs on
+   * a client passed in without timeouts. The store's own client gives up by itself before that.
+   * @defaultValue `10000`
+   */
+  callTimeoutMs?: number;
   /** Table name. @defaultValue `'sessions'` */
   tableName?: string;
   /** Name of the table's partition key (a string). @defaultValue `'id'` */
@@ -157,6 +173,8 @@ export interface ResolvedOptions<T> {
   compress: ResolvedCompression | undefined;
   serializer: Serializer | undefined;
   encryption: KeyRing | undefined;
+  transport: 'auto' | 'sdk';
+  callTimeoutMs: number;
 }
 
 const attributeName = /^[A-Za-z0-9_.-]{1,255}$/;
@@ -249,6 +267,26 @@ function resolveSerializer(value: Serializer | undefined): Serializer | undefine
   return value;
 }
 
+/** Validates the `transport` option. */
+function resolveTransport(value: unknown): 'auto' | 'sdk' {
+  const v = value ?? DEFAULTS.transport;
+  if (v !== 'auto' && v !== 'sdk')
+    throw new InvalidOptionError('transport', `expected 'auto' or 'sdk', got ${shown(v)}`);
+  return v;
+}
+
+/** Validates the `callTimeoutMs` option (a timer's range: 1 ms to about 24 days). */
+function resolveCallTimeout(value: unknown): number {
+  const v = value ?? DEFAULTS.callTimeoutMs;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 2_147_483_647) {
+    throw new InvalidOptionError(
+      'callTimeoutMs',
+      `expected a number of milliseconds from 1 to 2147483647, got ${shown(v)}`,
+    );
+  }
+  return v;
+}
+
 /** Applies the defaults; throws `InvalidOptionError` naming the first bad option. Never mutates input. @internal */
 export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T> {
   const d = DEFAULTS;
@@ -282,6 +320,8 @@ export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T>
     compress: resolveCompression(options.compress),
     serializer: resolveSerializer(options.serializer),
     encryption: options.encryption === undefined ? undefined : new KeyRing(options.encryption),
+    transport: resolveTransport(options.transport),
+    callTimeoutMs: resolveCallTimeout(options.callTimeoutMs),
   };
   const attrs: [string, string][] = [
     ['hashKey', resolved.hashKey],

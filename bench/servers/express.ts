@@ -8,7 +8,7 @@ import type { BenchApp, ServerConfig } from '../server.ts';
 import { loadConnectDynamoDB, loadPwrdrvr, RawExpressStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
 import { int, listen, maxAgeMs } from './common.ts';
-import { ourOptions, watch } from './ours.ts';
+import { clientOptions, ourOptions, watch } from './ours.ts';
 
 function makeStore(
   config: ServerConfig,
@@ -21,6 +21,8 @@ function makeStore(
   switch (config.store) {
     case 'ours-capture':
       return new DynamoDBStore({ client, tableName: table });
+    case 'ours-client':
+      return new DynamoDBStore(clientOptions(config, client));
     case 'ours': {
       const store = new DynamoDBStore(ourOptions(config));
       watch(store.engine, counter);

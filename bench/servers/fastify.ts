@@ -9,7 +9,7 @@ import type { BenchApp, ServerConfig } from '../server.ts';
 import { RawFastifyStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
 import { int, maxAgeMs } from './common.ts';
-import { ourOptions, watch } from './ours.ts';
+import { clientOptions, ourOptions, watch } from './ours.ts';
 
 async function makeStore(
   config: ServerConfig,
@@ -22,6 +22,10 @@ async function makeStore(
       const store = new DynamoDBStore(ourOptions(config));
       watch(store.engine, counter);
       return store;
+    }
+    case 'ours-client': {
+      const { DynamoDBStore } = await import('../../adapters/fastify.ts');
+      return new DynamoDBStore(clientOptions(config, client));
     }
     case 'memory':
       return undefined; // @fastify/session's own MemoryStore

@@ -7,7 +7,7 @@ import type { BenchApp, ServerConfig } from '../server.ts';
 import { RawKoaStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
 import { int, listen, maxAgeMs } from './common.ts';
-import { ourOptions, watch } from './ours.ts';
+import { clientOptions, ourOptions, watch } from './ours.ts';
 
 async function makeStore(
   config: ServerConfig,
@@ -20,6 +20,10 @@ async function makeStore(
       const store = new DynamoDBStore(ourOptions(config));
       watch(store.engine, counter);
       return store;
+    }
+    case 'ours-client': {
+      const { DynamoDBStore } = await import('../../adapters/koa.ts');
+      return new DynamoDBStore(clientOptions(config, client));
     }
     case 'cookie':
       return undefined; // koa-session's default: the session is the cookie

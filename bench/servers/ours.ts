@@ -1,8 +1,11 @@
 /**
- * This package's store for each framework, with its default options: it makes its own client (only
- * the connection to DynamoDB Local is configured), and sends its item calls without that client's
- * middleware stack, so its calls are counted from the engine's own counters (`watch`).
+ * This package's store for each framework, with its default options, on both of its paths. `ours`
+ * makes its own client (only the connection to DynamoDB Local is configured) and sends its item
+ * calls without that client's middleware stack (the direct path), so its calls are counted from the
+ * engine's own counters (`watch`). `ours-client` is given the app's client, as the other stores
+ * are, and sends every call through that client's `send` (the SDK path), counted by its middleware.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SessionEngine } from '../../src/engine.ts';
 import type { CommandCounter } from '../counter.ts';
 import type { ServerConfig } from '../server.ts';
@@ -23,4 +26,11 @@ export function ourOptions(config: ServerConfig): Record<string, unknown> {
  */
 export function watch(engine: { stats: SessionEngine['stats'] }, counter: CommandCounter): void {
   counter.follow(() => engine.stats());
+}
+
+/** The engine options of this package's store given the app's client (the SDK path). */
+export function clientOptions(config: ServerConfig, client: DynamoDBClient): Record<string, unknown> {
+  const options: Record<string, unknown> = { client, tableName: config.table };
+  if (config.touchAfter !== undefined) options.touchAfter = config.touchAfter;
+  return options;
 }

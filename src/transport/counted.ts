@@ -1,24 +1,72 @@
-/** Every table call counted in `stats()`, and every failure but a failed condition made a `StoreUnavailableError`. */
+/**
+ * Every table call bounded by the store's deadline (`callTimeoutMs`), counted in `stats()`, and every
+ * failure but a failed condition made a `StoreUnavailableError`.
+ */
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { isThrottle, StoreUnavailableError } from '../errors.js';
 import type { StatsRecorder } from '../stats.js';
-import { operationNames, type TableTransport } from './types.js';
+import { Deadline } from './deadline.js';
+import { type CallOptions, operationNames, type TableTransport } from './types.js';
 
 /** DynamoDB's answer to a write whose condition does not hold: a result, not a failure. @internal */
 export function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
-/** Wraps a transport: calls, errors, throttles and consumed capacity go to `recorder`. @internal */
-export function countedTransport(inner: TableTransport, recorder: StatsRecorder): TableTransport {
+/** The cause of a call that did not end within the deadline. */
+function deadlineError(operation: string, timeoutMs: number): Error {
+  const err = new Error(`no answer from DynamoDB ${operation} within ${timeoutMs} ms (callTimeoutMs)`);
+  err.name = 'TimeoutError';
+  return err;
+}
+
+/**
+ * Runs `send` until it settles or `timeoutMs` has passed, whichever comes first. At the deadline the
+ * call's signal is aborted (the SDK stops retrying and closes its connection) and the call fails at
+ * once, whatever the client does with the signal: a client without timeouts still answers in time.
+ */
+function bounded<O>(
+  send: (options: CallOptions) => Promise<O>,
+  operation: string,
+  timeoutMs: number,
+): Promise<O> {
+  const deadline = new Deadline();
+  return new Promise<O>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const err = deadlineError(operation, timeoutMs);
+      reject(err);
+      deadline.expire(err);
+    }, timeoutMs);
+    send({ deadline }).then(
+      (out) => {
+        clearTimeout(timer);
+        resolve(out);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Wraps a transport: each call bounded by `timeoutMs`; calls, errors, throttles and consumed capacity to `recorder`. @internal */
+export function countedTransport(
+  inner: TableTransport,
+  recorder: StatsRecorder,
+  timeoutMs: number,
+): TableTransport {
   const wrap = <K extends keyof TableTransport>(method: K): TableTransport[K] => {
     const operation = operationNames[method];
-    const send = inner[method].bind(inner) as (input: unknown) => Promise<{ ConsumedCapacity?: unknown }>;
+    const send = inner[method].bind(inner) as (
+      input: unknown,
+      options: CallOptions,
+    ) => Promise<{ ConsumedCapacity?: unknown }>;
     const counted = async (input: unknown) => {
       const s = recorder.of(operation);
       s.calls++;
       try {
-        const out = await send(input);
+        const out = await bounded((options) => send(input, options), operation, timeoutMs);
         if (out.ConsumedCapacity)
           recorder.capacity(operation, out.ConsumedCapacity as ConsumedCapacity | ConsumedCapacity[]);
         return out;

@@ -1,168 +1,156 @@
 /**
- * The direct path: the engine's four item calls without the SDK's middleware stack, for a client the engine made itself
- * (no user middleware to keep). Every part is the client's own: its endpoint rules, its SigV4 signer
- * (credentials refreshed before they expire), its retry strategy (backoff, retry quota, adaptive
- * mode), its request handler (agent, proxy, timeouts) and its clock-skew correction. Only the JSON is
- * built with `JSON.stringify` and read with `JSON.parse`, which is most of the CPU the stack costs.
+ * The direct path: the engine's four item calls without the SDK's middleware stack, for a client the
+ * engine made itself (no user middleware to keep). Every part is the client's own: its endpoint
+ * rules, its SigV4 signer (credentials refreshed before they expire), its retry strategy (backoff,
+ * retry quota, adaptive mode), its request handler (agent, proxy, timeouts), its clock-skew
+ * correction and its protocol's error parsing. Only the JSON is built with `JSON.stringify` and read
+ * with `JSON.parse`, which is most of the CPU the stack costs.
+ *
+ * It is an optimisation, never a reason to fail: when any of those parts fails in a way the SDK's
+ * own stack would not (a credential or endpoint provider that throws, a signer or request handler of
+ * another shape after an SDK upgrade, a request DynamoDB refuses as badly signed or serialized but
+ * the SDK gets through), that call and every later one go through the client's `send`.
  */
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
+import { debuglog } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
-import { getEndpointFromInstructions } from '@smithy/core/endpoints';
-import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type * as Endpoints from '@smithy/core/endpoints';
+import type * as Retry from '@smithy/core/retry';
+import { type Deadline, takesLightSignal } from './deadline.js';
+import { isTracing, otelApi, type Sent, traced } from './otel.js';
 import { sdkTransport } from './sdk.js';
-import type { ItemOutput, TableTransport } from './types.js';
+import { RequestSigner, type SigningIdentity } from './sigv4.js';
+import type { CallOptions, ItemOutput, TableTransport } from './types.js';
+import {
+  bodyOf,
+  clockOffsetOf,
+  deserializationHint,
+  metadataOf,
+  outputOf,
+  serviceErrorOf,
+  textOf,
+  userAgentOf,
+  type WireResponse,
+} from './wire.js';
+
+const debug = debuglog('dynamodb-sessions');
 
 type Config = DynamoDBClient['config'];
 type Strategy = Extract<Awaited<ReturnType<Config['retryStrategy']>>, { acquireInitialRetryToken: unknown }>;
+type Token = Awaited<ReturnType<Strategy['acquireInitialRetryToken']>>;
 type ErrorInfo = Parameters<Strategy['refreshRetryTokenForRetry']>[1];
 type Signer = Awaited<ReturnType<Config['signer']>>;
 type Request = Parameters<Signer['sign']>[0];
-type Response = Awaited<ReturnType<Config['requestHandler']['handle']>>['response'];
-type Endpoint = Awaited<ReturnType<typeof getEndpointFromInstructions>>;
-type SdkError = Parameters<typeof isThrottlingError>[0];
+type Endpoint = Awaited<ReturnType<typeof Endpoints.getEndpointFromInstructions>>;
+type SdkError = Parameters<typeof Retry.isThrottlingError>[0];
 
+const operations = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] as const;
+type Operation = (typeof operations)[number];
 const commands = {
   GetItem: dynamodb.GetItemCommand,
   PutItem: dynamodb.PutItemCommand,
   UpdateItem: dynamodb.UpdateItemCommand,
   DeleteItem: dynamodb.DeleteItemCommand,
 };
-type Operation = keyof typeof commands;
+
+/** Errors DynamoDB gives a request it cannot read or authenticate: the SDK is asked to send it instead. */
+const refusedRequest = new Set([
+  'SerializationException',
+  'IncompleteSignatureException',
+  'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException',
+  'InvalidSignatureException',
+]);
+
+const configurationNeedsStack =
+  'the client needs its middleware stack (endpoint discovery, a legacy retry strategy or an endpoint not signed with SigV4)';
 
 /** What is resolved once per client. */
 interface Setup {
+  endpoints: typeof Endpoints;
+  retry: typeof Retry;
   signer: Signer;
   strategy: Strategy;
   maxAttempts: number;
   region: string;
   userAgent: string;
   skewCorrection: boolean;
+  /** Whether the request handler is one of the SDK's Node.js handlers, which take a light abort signal. */
+  lightSignal: boolean;
+  /** Whether the client's signer is the SDK's own `SignatureV4`: requests to `/` are then signed here, as it signs them. */
+  ownSigning: boolean;
+  /** Whether the signer sends the body's SHA-256 (`x-amz-content-sha256`), as SigV4 signers do by default. */
+  payloadHash: boolean;
 }
 
 /** Where one table's calls go, and how they are signed. */
 interface Target {
+  /** A POST to `/` without a query string: what `RequestSigner` signs. */
+  plain: boolean;
   endpoint: Endpoint;
+  host: string;
+  request: Omit<Request, 'headers' | 'body'>;
   signingRegion: string;
   signingService: string;
 }
 
-/** A DynamoDB error answer: the SDK's own exception class when it has one, `name` the error type. */
-function serviceError(response: Response, text: string, attempts: number): dynamodb.DynamoDBServiceException {
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
-  } catch {
-    // not JSON (a proxy's page): the status names the error
+/** What one call is sent with. */
+interface Plan {
+  s: Setup;
+  t: Target;
+  identity: SigningIdentity;
+}
+
+/** A part of the direct path failed: the call is sent through the client's `send` instead. */
+class Fallback extends Error {
+  constructor(reason: string, cause?: unknown) {
+    super(reason, cause === undefined ? undefined : { cause });
   }
-  const type = String(response.headers['x-amzn-errortype'] ?? body.__type ?? body.code ?? '');
-  const name = type.split(':')[0]?.split('#').pop() || `Http${response.statusCode}Error`;
-  const message = String(body.message ?? body.Message ?? `HTTP ${response.statusCode}`);
-  const $metadata = {
-    httpStatusCode: response.statusCode,
-    requestId: response.headers['x-amzn-requestid'],
-    attempts,
-  };
-  // a failed condition returns the item it found (ReturnValuesOnConditionCheckFailure): bytes as the SDK gives them
-  if (typeof body.Item === 'object' && body.Item !== null)
-    for (const v of Object.values(body.Item)) decodeBinary(v);
-  const ctor: unknown = Reflect.get(dynamodb, name);
-  const modeled =
-    typeof ctor === 'function' && ctor.prototype instanceof dynamodb.DynamoDBServiceException
-      ? (ctor as new (
-          o: object,
-        ) => dynamodb.DynamoDBServiceException)
-      : undefined;
-  const err = modeled
-    ? new modeled({ ...body, message, $metadata })
-    : new dynamodb.DynamoDBServiceException({
-        name,
-        message,
-        $fault: response.statusCode >= 500 ? 'server' : 'client',
-        $metadata,
-      });
-  err.message = message;
-  err.$response = response;
-  return err;
+}
+
+/** Programming errors, as a part of another shape throws them (a network error is none of these). */
+function isShapeError(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
+}
+
+/**
+ * The SDK's endpoint and retry functions, loaded at the first call rather than when the package is
+ * imported (the direct path is not needed to make a store: a serverless cold start does not pay for it).
+ */
+let smithy: Promise<{ endpoints: typeof Endpoints; retry: typeof Retry }> | undefined;
+function loadSmithy() {
+  smithy ??= Promise.all([import('@smithy/core/endpoints'), import('@smithy/core/retry')]).then(
+    ([endpoints, retry]) => ({ endpoints, retry }),
+  );
+  return smithy;
 }
 
 /** The SDK's retry classes of an error (its retry middleware's, from the same predicates). */
-function errorInfoOf(caught: Error, response: Response | undefined): ErrorInfo {
-  const error = caught as SdkError;
-  const errorType = isThrottlingError(error)
+function errorInfoOf(retry: typeof Retry, error: SdkError, response: unknown): ErrorInfo {
+  const errorType = retry.isThrottlingError(error)
     ? 'THROTTLING'
-    : isTransientError(error)
+    : retry.isTransientError(error)
       ? 'TRANSIENT'
-      : isServerError(error)
+      : retry.isServerError(error)
         ? 'SERVER_ERROR'
         : 'CLIENT_ERROR';
-  const hint = response && getRetryAfterHint(response);
+  const hint = response
+    ? retry.getRetryAfterHint(response as Parameters<typeof retry.getRetryAfterHint>[0])
+    : undefined;
   return hint ? { error, errorType, retryAfterHint: hint } : { error, errorType };
 }
 
-/** The server's clock minus ours, as the SDK's signer estimates it (kept unless the answer is fresh). */
-function clockOffsetOf(response: Response, current: number, sentAtMs: number): number {
-  const date = response.headers.date;
-  if (date === undefined || response.headers.age !== undefined) return current;
-  const serverMs = Date.parse(date);
-  const now = Date.now();
-  if (Number.isNaN(serverMs) || now - sentAtMs > 900_000) return current;
-  return serverMs - now;
-}
-
-/** JSON of a call's input; binary values as base64 (`Buffer#toJSON` runs before a replacer sees it). */
-function bodyOf(input: object): string {
-  return JSON.stringify(input, function (this: Record<string, unknown>, key: string, value: unknown) {
-    const raw = this[key];
-    return raw instanceof Uint8Array
-      ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64')
-      : value;
-  });
-}
-
-/** Binary values arrive base64-encoded: back to bytes, as the SDK returns them (also inside M, L, BS). */
-function decodeBinary(value: unknown): void {
-  if (typeof value !== 'object' || value === null) return;
-  const av = value as Record<string, unknown>;
-  if (typeof av.B === 'string') av.B = Buffer.from(av.B, 'base64');
-  else if (Array.isArray(av.BS))
-    av.BS = av.BS.map((b: unknown) => (typeof b === 'string' ? Buffer.from(b, 'base64') : b));
-  else if (Array.isArray(av.L)) for (const v of av.L) decodeBinary(v);
-  else if (typeof av.M === 'object' && av.M !== null) for (const v of Object.values(av.M)) decodeBinary(v);
-}
-
-function outputOf(text: string): ItemOutput {
-  const out = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-  if (text.includes('"B')) {
-    for (const item of [out.Item, out.Attributes]) {
-      if (typeof item === 'object' && item !== null) for (const v of Object.values(item)) decodeBinary(v);
-    }
-  }
-  return out as ItemOutput;
-}
-
-async function textOf(config: Config, body: unknown): Promise<string> {
-  if (body && typeof body === 'object' && Symbol.asyncIterator in body) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  return body ? Buffer.from(await config.streamCollector(body)).toString('utf8') : '';
-}
-
-function userAgentOf(pairs: [string, string?][], extra: string[]): string {
-  const clean = (s: string) => s.replace(/[^!$%&'*+\-.^_`|~\w/#]/g, '-');
-  const parts = pairs.map(([name, version]) =>
-    version === undefined ? clean(name) : `${clean(name)}${name.includes('/') ? '#' : '/'}${clean(version)}`,
-  );
-  return [...parts, 'lib/dynamodb-sessions', ...extra].join(' ');
-}
-
 async function prepare(config: Config): Promise<Setup | null> {
+  const { endpoints, retry } = await loadSmithy();
   const strategy = await config.retryStrategy();
   // endpoint discovery and legacy retry strategies need the middleware stack
-  if (!('acquireInitialRetryToken' in strategy) || (await config.endpointDiscoveryEnabled()) === true)
+  if (
+    !('acquireInitialRetryToken' in strategy) ||
+    typeof strategy.refreshRetryTokenForRetry !== 'function' ||
+    typeof strategy.recordSuccess !== 'function' ||
+    (await config.endpointDiscoveryEnabled()) === true
+  )
     return null;
   const appId = await config.userAgentAppId();
   const custom = config.customUserAgent;
@@ -170,13 +158,50 @@ async function prepare(config: Config): Promise<Setup | null> {
     ...(appId ? [`app/${appId}`] : []),
     ...(typeof custom === 'string' ? [custom] : (custom ?? []).map(([n, v]) => (v ? `${n}/${v}` : n))),
   ];
+  const signer = await config.signer();
+  if (typeof signer?.sign !== 'function') return null;
   return {
-    signer: await config.signer(),
+    endpoints,
+    retry,
+    signer,
     strategy,
     maxAttempts: await config.maxAttempts(),
     region: await config.region(),
     userAgent: userAgentOf(await config.defaultUserAgentProvider(), extra),
     skewCorrection: (await config.disableClockSkewCorrection()) !== true,
+    payloadHash: Reflect.get(signer, 'applyChecksum') !== false,
+    lightSignal: takesLightSignal(config.requestHandler),
+    ownSigning:
+      signer.constructor?.name === 'SignatureV4' && Reflect.get(config, 'signerConstructor') === undefined,
+  };
+}
+
+async function targetOf(config: Config, op: Operation, input: object, s: Setup): Promise<Target | null> {
+  const endpoint = await s.endpoints.getEndpointFromInstructions(input, commands[op], config);
+  const scheme = (
+    endpoint.properties?.authSchemes as
+      | { name?: string; signingRegion?: string; signingName?: string }[]
+      | undefined
+  )?.[0];
+  if (scheme && scheme.name !== 'sigv4') return null;
+  const url = endpoint.url;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  return {
+    plain: path === '/' && Object.keys(query).length === 0,
+    endpoint,
+    host: url.host,
+    request: {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port !== '' && { port: Number(url.port) }),
+      path,
+      query,
+    },
+    signingRegion: scheme?.signingRegion ?? s.region,
+    signingService: scheme?.signingName ?? 'dynamodb',
   };
 }
 
@@ -193,132 +218,288 @@ function watchStack(client: DynamoDBClient, onChange: () => void): void {
   }
 }
 
+/** Waits `ms` before a retry, unless the deadline passes first. */
+function sleep(ms: number, deadline: Deadline | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!deadline) {
+      setTimeout(resolve, ms);
+      return;
+    }
+    const signal = deadline.signal(true);
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
 /**
  * The item calls signed and sent by hand through the client's own configuration; calls the client's
  * `send` (its whole stack) where that configuration needs it (endpoint discovery, a legacy retry
- * strategy, an endpoint that is not signed with SigV4), and from the moment any middleware is added to
- * the client, so that it sees every call. Only for a client the engine made.
+ * strategy, an endpoint that is not signed with SigV4), from the moment any middleware is added to
+ * the client, so that it sees every call, and for good once a part of the direct path failed.
+ * Only for a client the engine made.
  * @internal
  */
 export function directTransport(client: DynamoDBClient): TableTransport {
   const config = client.config;
   const sdk = sdkTransport(client);
-  let setup: Promise<Setup | null> | undefined;
-  const targets = new Map<string, Promise<Target | null>>();
-  let stackChanged = false;
-  watchStack(client, () => {
-    stackChanged = true;
-  });
+  const signer = new RequestSigner();
+  let direct = true;
+  let setup: Setup | undefined;
+  const targets = new Map<string, Target>();
+  const off = (reason: string, err?: unknown): void => {
+    if (direct) debug('direct path off, calls go through the SDK from now on: %s %o', reason, err ?? '');
+    direct = false;
+  };
+  watchStack(client, () => off('middleware added to the client'));
 
-  async function targetOf(op: Operation, input: { TableName?: string | undefined }, s: Setup) {
-    const identity = await config.credentials();
-    const id = `${op}\n${input.TableName}\n${identity.accountId ?? ''}`;
-    let target = targets.get(id);
-    if (!target) {
-      target = getEndpointFromInstructions(input, commands[op], config).then((endpoint) => {
-        const scheme = (
-          endpoint.properties?.authSchemes as
-            | { name?: string; signingRegion?: string; signingName?: string }[]
-            | undefined
-        )?.[0];
-        if (scheme && scheme.name !== 'sigv4') return null;
-        return {
-          endpoint,
-          signingRegion: scheme?.signingRegion ?? s.region,
-          signingService: scheme?.signingName ?? 'dynamodb',
-        };
-      });
-      target.catch(() => targets.delete(id));
-      targets.set(id, target);
+  /** Everything a call needs before its first attempt; a `Fallback` when a part fails. */
+  async function ready(op: Operation, input: { TableName?: string | undefined }): Promise<Plan> {
+    try {
+      const s = setup ?? (await prepare(config));
+      if (!s) throw new Fallback(configurationNeedsStack);
+      setup = s;
+      const identity = await config.credentials();
+      if (typeof identity?.accessKeyId !== 'string' || typeof identity.secretAccessKey !== 'string')
+        throw new Fallback('the credentials have another shape');
+      const key = `${op}\n${input.TableName}\n${identity.accountId ?? ''}`;
+      let t = targets.get(key);
+      if (!t) {
+        const found = await targetOf(config, op, input, s);
+        if (!found) throw new Fallback(configurationNeedsStack);
+        t = found;
+        targets.set(key, t);
+      }
+      return { s, t, identity };
+    } catch (err) {
+      throw err instanceof Fallback ? err : new Fallback('a part of the client failed', err);
     }
-    return target;
   }
 
-  async function attempt(body: string, t: Target, s: Setup, headers: Record<string, string>) {
-    const url = t.endpoint.url;
-    const query: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) query[k] = v;
-    const request: Request = {
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port !== '' && { port: Number(url.port) }),
-      path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
-      query,
-      headers,
-      body,
-    };
+  /** DynamoDB's error answer as the client's own protocol makes it (the SDK's exact exception) when it can. */
+  async function errorOf(op: Operation, response: WireResponse, text: string): Promise<Error> {
+    const protocol = (config as { protocol?: { deserializeResponse?: unknown } }).protocol;
+    const schema: unknown = Reflect.get(dynamodb, `${op}$`);
+    let err: Error | undefined;
+    if (typeof protocol?.deserializeResponse === 'function' && Array.isArray(schema)) {
+      const [, namespace, name, traits, input, output] = schema;
+      const answer = { ...response, body: Buffer.from(text) };
+      const context = { ...config };
+      await Promise.resolve(
+        protocol.deserializeResponse.call(
+          protocol,
+          { namespace, name, traits, input, output },
+          context,
+          answer,
+        ),
+      ).catch((e: unknown) => {
+        if (!(e instanceof Error)) return;
+        err = e;
+        // as the SDK's deserialization middleware decorates what the protocol throws
+        if (!('$metadata' in e)) {
+          e.message += `\n  ${deserializationHint}`;
+          Object.assign(e, { $metadata: metadataOf(response) });
+        }
+      });
+    }
+    err ??= serviceErrorOf(response, text);
+    Object.defineProperty(err, '$response', { value: response, enumerable: false });
+    return err;
+  }
+
+  /** One attempt: signed, sent, read. A `Fallback` when a part has another shape than expected. */
+  async function attempt(
+    op: Operation,
+    body: string,
+    payloadHash: string,
+    plan: Plan,
+    headers: Record<string, string>,
+    options: CallOptions | undefined,
+  ): Promise<Sent> {
+    const { s, t } = plan;
     const offset = config.systemClockOffset ?? 0;
     const sentAtMs = Date.now();
-    const signed = await s.signer.sign(request, {
-      signingDate: new Date(s.skewCorrection ? sentAtMs + offset : sentAtMs),
-      signingRegion: t.signingRegion,
-      signingService: t.signingService,
-    });
-    const { response } = await config.requestHandler.handle(signed);
-    const text = await textOf(config, response.body);
+    const signingDate = new Date(s.skewCorrection ? sentAtMs + offset : sentAtMs);
+    let signed: Request;
+    try {
+      if (s.ownSigning && t.plain) {
+        signer.sign(
+          headers,
+          payloadHash,
+          s.payloadHash,
+          plan.identity,
+          signingDate,
+          t.signingRegion,
+          t.signingService,
+        );
+        signed = { ...t.request, headers, body } as Request;
+      } else {
+        // the header the signer adds with the body's hash: given, it is used as is (one hash less, same request)
+        const withHash = s.payloadHash ? { ...headers, 'x-amz-content-sha256': payloadHash } : headers;
+        signed = await s.signer.sign({ ...t.request, headers: withHash, body } as Request, {
+          signingDate,
+          signingRegion: t.signingRegion,
+          signingService: t.signingService,
+        });
+      }
+    } catch (err) {
+      throw new Fallback('the signer failed', err);
+    }
+    if (typeof signed?.headers?.authorization !== 'string')
+      throw new Fallback('the signer gave no authorization');
+    let response: WireResponse;
+    let text: string;
+    try {
+      const deadline = options?.deadline;
+      const handled = await config.requestHandler.handle(
+        signed,
+        deadline ? { abortSignal: deadline.signal(s.lightSignal) } : {},
+      );
+      response = handled?.response as WireResponse;
+      if (typeof response?.statusCode !== 'number' || typeof response.headers !== 'object')
+        throw new Fallback('the request handler gave an answer of another shape');
+      text = await textOf(response.body, (b) => config.streamCollector(b as never));
+    } catch (err) {
+      if (err instanceof Fallback) throw err;
+      if (isShapeError(err)) throw new Fallback('the request handler failed', err);
+      throw err; // the network's: retried as the SDK would
+    }
     const newOffset = s.skewCorrection ? clockOffsetOf(response, offset, sentAtMs) : offset;
     config.systemClockOffset = newOffset;
-    if (response.statusCode >= 200 && response.statusCode < 300) return outputOf(text);
-    const err = serviceError(response, text, 0);
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      let out: ItemOutput;
+      try {
+        out = outputOf(text);
+      } catch {
+        throw serviceErrorOf(response, text); // the SDK's SyntaxError, with the answer's metadata
+      }
+      return { out, metadata: metadataOf(response) };
+    }
+    const err = await errorOf(op, response, text);
     // the SDK retries once a request signed with a clock more than 4 minutes off
-    if (Math.abs(newOffset) >= 240_000 && newOffset !== offset)
-      Object.assign(err.$metadata, { clockSkewCorrected: true });
+    const metadata = Reflect.get(err, '$metadata') as Record<string, unknown> | undefined;
+    if (metadata && Math.abs(newOffset) >= 240_000 && newOffset !== offset)
+      metadata.clockSkewCorrected = true;
     throw err;
   }
 
-  async function call(
+  /** The SDK's retry loop (its retry middleware's steps, on the client's own strategy). */
+  async function send(
     op: Operation,
-    input: { TableName?: string | undefined },
-    send: () => Promise<ItemOutput>,
-  ) {
-    if (stackChanged) return send();
-    setup ??= prepare(config).catch((err: unknown) => {
-      setup = undefined;
-      throw err;
-    });
-    const s = await setup.catch(() => null); // the SDK's stack reports a broken configuration its own way
-    const t = s && (await targetOf(op, input, s));
-    if (!s || !t) return send();
+    input: object,
+    plan: Plan,
+    options: CallOptions | undefined,
+  ): Promise<Sent> {
+    const { s, t } = plan;
     const body = bodyOf(input);
+    const payloadHash = hash('sha256', body, 'hex');
     const headers: Record<string, string> = {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': `DynamoDB_20120810.${op}`,
       'content-length': String(Buffer.byteLength(body)),
-      host: t.endpoint.url.host,
+      host: t.host,
       'user-agent': s.userAgent,
       'amz-sdk-invocation-id': randomUUID(),
     };
-    for (const [name, values] of Object.entries(t.endpoint.headers ?? {})) headers[name] = values.join(',');
-    let token = await s.strategy.acquireInitialRetryToken('');
-    for (let attempts = 1; ; attempts++) {
-      headers['amz-sdk-request'] = `attempt=${attempts}; max=${s.maxAttempts}`;
+    for (const [name, values] of Object.entries(t.endpoint.headers ?? {}))
+      headers[name.toLowerCase()] = values.join(',');
+    const deadline = options?.deadline;
+    let token: Token = await s.strategy.acquireInitialRetryToken('');
+    let attempts = 0;
+    let totalRetryDelay = 0;
+    for (;;) {
+      headers['amz-sdk-request'] = `attempt=${attempts + 1}; max=${s.maxAttempts}`;
       try {
-        const out = await attempt(body, t, s, { ...headers });
+        const sent = await attempt(op, body, payloadHash, plan, headers, options);
         s.strategy.recordSuccess(token);
-        return out;
+        return sent;
       } catch (caught) {
-        const err = caught instanceof Error ? caught : new Error(String(caught));
-        const metadata = Reflect.get(err, '$metadata') as Record<string, unknown> | undefined;
-        if (metadata) metadata.attempts = attempts;
-        else Reflect.set(err, '$metadata', { attempts });
+        if (caught instanceof Fallback) throw caught;
+        const err = (caught instanceof Error ? caught : Object.assign(new Error(), caught)) as SdkError;
         try {
-          const response = Reflect.get(err, '$response') as Response | undefined;
-          token = await s.strategy.refreshRetryTokenForRetry(token, errorInfoOf(err, response));
+          if (deadline?.expired) throw err;
+          token = await s.strategy.refreshRetryTokenForRetry(
+            token,
+            errorInfoOf(s.retry, err, Reflect.get(err, '$response')),
+          );
         } catch {
+          err.$metadata ??= {};
+          Object.assign(err.$metadata, { attempts: attempts + 1, totalRetryDelay });
           throw err;
         }
-        const delayMs = token.getRetryDelay();
-        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        attempts = token.getRetryCount();
+        const delay = token.getRetryDelay();
+        const log = (token as { $retryLog?: { acquisitionDelay?: number } }).$retryLog;
+        totalRetryDelay += (log?.acquisitionDelay ?? 0) + delay;
+        if (delay > 0) await sleep(delay, deadline);
       }
     }
   }
 
+  /**
+   * Sends through the SDK a call the direct path could not send. When the SDK gets it through, the
+   * fault was the direct path's: later calls go through the SDK too. When the SDK fails as well, the
+   * fault was not (DynamoDB, the network, the credentials are down for both): its error is the answer.
+   */
+  async function fallBack(reason: Fallback | Error, viaSdk: () => Promise<ItemOutput>): Promise<Sent> {
+    const out = await viaSdk();
+    off(reason.message, reason instanceof Fallback ? reason.cause : reason);
+    const metadata = (out as { $metadata?: Sent['metadata'] }).$metadata ?? {};
+    return { out, metadata };
+  }
+
+  /** Sent directly; through the SDK when a part of the direct path fails or DynamoDB cannot read the request. */
+  async function sendOrFallBack(
+    op: Operation,
+    input: object,
+    plan: Plan,
+    options: CallOptions | undefined,
+    viaSdk: () => Promise<ItemOutput>,
+  ): Promise<Sent> {
+    try {
+      return await send(op, input, plan, options);
+    } catch (err) {
+      if (err instanceof Fallback) return fallBack(err, viaSdk);
+      const refused =
+        err instanceof Error && refusedRequest.has(err.name) && !err.message.includes('Signature expired');
+      if (!refused) throw err;
+      return fallBack(err, viaSdk);
+    }
+  }
+
+  /** A call: sent directly (in a span when the app has OpenTelemetry), or through the SDK. */
+  async function call(
+    op: Operation,
+    input: { TableName?: string | undefined; ConsistentRead?: boolean | undefined },
+    options: CallOptions | undefined,
+    viaSdk: () => Promise<ItemOutput>,
+  ): Promise<ItemOutput> {
+    if (!direct) return viaSdk();
+    let plan: Plan;
+    try {
+      plan = await ready(op, input);
+    } catch (err) {
+      // nothing was sent: the SDK's stack (and any instrumentation of its `send`) takes the call
+      if (!(err instanceof Fallback) || err.message !== configurationNeedsStack)
+        return (await fallBack(err as Error, viaSdk)).out;
+      off(err.message);
+      return viaSdk();
+    }
+    const found = otelApi();
+    const otel = found instanceof Promise ? await found : found;
+    const run = () => sendOrFallBack(op, input, plan, options, viaSdk);
+    return otel && isTracing(otel) ? traced(otel, op, input, plan.s.region, run) : (await run()).out;
+  }
+
   return {
-    getItem: (input) => call('GetItem', input, () => sdk.getItem(input)),
-    putItem: (input) => call('PutItem', input, () => sdk.putItem(input)),
-    updateItem: (input) => call('UpdateItem', input, () => sdk.updateItem(input)),
-    deleteItem: (input) => call('DeleteItem', input, () => sdk.deleteItem(input)),
+    getItem: (input, options) => call('GetItem', input, options, () => sdk.getItem(input, options)),
+    putItem: (input, options) => call('PutItem', input, options, () => sdk.putItem(input, options)),
+    updateItem: (input, options) => call('UpdateItem', input, options, () => sdk.updateItem(input, options)),
+    deleteItem: (input, options) => call('DeleteItem', input, options, () => sdk.deleteItem(input, options)),
     // rare calls (per-user operations): the SDK's stack costs nothing that matters there
     query: sdk.query,
     batchGetItem: sdk.batchGetItem,

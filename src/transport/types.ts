@@ -13,6 +13,7 @@ import type {
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { Item } from '../format/item.js';
+import type { Deadline } from './deadline.js';
 
 /** What the engine reads back from an item call. @internal */
 export interface ItemOutput {
@@ -33,19 +34,25 @@ export type BatchGetOutput = Pick<
 /** What the engine reads back from a batch write. @internal */
 export type BatchWriteOutput = Pick<BatchWriteItemCommandOutput, 'UnprocessedItems' | 'ConsumedCapacity'>;
 
+/** What a transport is told about one call. @internal */
+export interface CallOptions {
+  /** The call's deadline (`callTimeoutMs`): its signal is aborted when it passes (stop retrying, free the connection). */
+  deadline?: Deadline;
+}
+
 /**
  * The engine's calls to DynamoDB: the four item calls of the session paths, and the query and
  * batch calls of the per-user operations. The SDK path, the direct path and the unit tests'
  * in-memory table implement it. @internal
  */
 export interface TableTransport {
-  getItem(input: GetItemCommandInput): Promise<ItemOutput>;
-  putItem(input: PutItemCommandInput): Promise<ItemOutput>;
-  updateItem(input: UpdateItemCommandInput): Promise<ItemOutput>;
-  deleteItem(input: DeleteItemCommandInput): Promise<ItemOutput>;
-  query(input: QueryCommandInput): Promise<QueryOutput>;
-  batchGetItem(input: BatchGetItemCommandInput): Promise<BatchGetOutput>;
-  batchWriteItem(input: BatchWriteItemCommandInput): Promise<BatchWriteOutput>;
+  getItem(input: GetItemCommandInput, options?: CallOptions): Promise<ItemOutput>;
+  putItem(input: PutItemCommandInput, options?: CallOptions): Promise<ItemOutput>;
+  updateItem(input: UpdateItemCommandInput, options?: CallOptions): Promise<ItemOutput>;
+  deleteItem(input: DeleteItemCommandInput, options?: CallOptions): Promise<ItemOutput>;
+  query(input: QueryCommandInput, options?: CallOptions): Promise<QueryOutput>;
+  batchGetItem(input: BatchGetItemCommandInput, options?: CallOptions): Promise<BatchGetOutput>;
+  batchWriteItem(input: BatchWriteItemCommandInput, options?: CallOptions): Promise<BatchWriteOutput>;
 }
 
 /** A transport's operations, named as DynamoDB names them. @internal */

@@ -38,7 +38,8 @@ describe('load and save', () => {
     };
     assert.equal(await engine.get('nobody'), null);
     // the strong re-read of the hashed key goes with a read of the plain id (where earlier versions wrote)
-    assert.deepEqual(reads, ['GetItem false', 'GetItem true', 'GetItem true']);
+    // (eventually consistent: no version of this store writes plain ids, so none was written a moment ago)
+    assert.deepEqual(reads, ['GetItem false', 'GetItem true', 'GetItem false']);
     reads.length = 0;
     assert.equal(await engineOn(table.transport(), { plainIdFallback: false }).get('nobody'), null);
     assert.deepEqual(reads, ['GetItem false', 'GetItem true']);

@@ -48,6 +48,8 @@ describe('defaults', () => {
         compress: undefined,
         serializer: undefined,
         encryption: undefined,
+        transport: 'auto',
+        callTimeoutMs: 10000,
       },
     );
   });

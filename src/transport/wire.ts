@@ -1,0 +1,152 @@
+/**
+ * What the direct path puts on the wire and reads back: the JSON of a call, its answer, DynamoDB's
+ * error answers as the SDK's own exceptions, the user agent and the clock offset. Pure functions.
+ */
+import * as dynamodb from '@aws-sdk/client-dynamodb';
+import type { ItemOutput } from './types.js';
+
+/** An HTTP answer, as the client's request handler gives it. @internal */
+export interface WireResponse {
+  statusCode: number;
+  headers: Record<string, string | undefined>;
+  body?: unknown;
+}
+
+/** JSON of a call's input; binary values as base64 (`Buffer#toJSON` runs before a replacer sees it). */
+function bodyWithBinary(input: object): string {
+  return JSON.stringify(input, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const raw = this[key];
+    return raw instanceof Uint8Array
+      ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64')
+      : value;
+  });
+}
+
+/**
+ * JSON of a call's input. Without binary values (the common case) a plain `JSON.stringify`: the
+ * replacer costs a function call per value. A binary value shows as `"B":{` or `"BS":[` (a map key
+ * `B` can too: the replacer then runs for nothing, with the same result). @internal
+ */
+export function bodyOf(input: object): string {
+  const json = JSON.stringify(input);
+  return json.includes('"B":{') || json.includes('"BS":[') ? bodyWithBinary(input) : json;
+}
+
+/** Binary values arrive base64-encoded: back to bytes, as the SDK returns them (also inside M, L, BS). */
+function decodeBinary(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  const av = value as Record<string, unknown>;
+  if (typeof av.B === 'string') av.B = Buffer.from(av.B, 'base64');
+  else if (Array.isArray(av.BS))
+    av.BS = av.BS.map((b: unknown) => (typeof b === 'string' ? Buffer.from(b, 'base64') : b));
+  else if (Array.isArray(av.L)) for (const v of av.L) decodeBinary(v);
+  else if (typeof av.M === 'object' && av.M !== null) for (const v of Object.values(av.M)) decodeBinary(v);
+}
+
+/** The output of an item call from its JSON answer. @throws SyntaxError on a body that is not JSON */
+export function outputOf(text: string): ItemOutput {
+  const out = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
+  // only a binary value is a key B or BS followed by a string or a list (a quote inside a string is escaped)
+  if (text.includes('"B":"') || text.includes('"BS":[')) {
+    for (const item of [out.Item, out.Attributes]) {
+      if (typeof item === 'object' && item !== null) for (const v of Object.values(item)) decodeBinary(v);
+    }
+  }
+  return out as ItemOutput;
+}
+
+/** The body of an answer as text: a Node stream read with its events, anything else by `collect`. @internal */
+export function textOf(body: unknown, collect: (body: unknown) => Promise<Uint8Array>): Promise<string> {
+  const stream = body as NodeJS.ReadableStream | undefined;
+  if (!stream || typeof stream.on !== 'function' || typeof stream.pipe !== 'function') {
+    return body ? collect(body).then((bytes) => Buffer.from(bytes).toString('utf8')) : Promise.resolve('');
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('error', reject);
+    stream.once('end', () => {
+      const [only] = chunks;
+      resolve(chunks.length === 1 && only ? only.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+/** The SDK's request metadata of an answer (`deserializeMetadata`). @internal */
+export function metadataOf(response: WireResponse): Record<string, unknown> {
+  const h = response.headers;
+  return {
+    httpStatusCode: response.statusCode,
+    requestId: h['x-amzn-requestid'] ?? h['x-amzn-request-id'] ?? h['x-amz-request-id'],
+    extendedRequestId: h['x-amz-id-2'],
+    cfId: h['x-amz-cf-id'],
+  };
+}
+
+/** What the SDK adds to the message of an answer it cannot read. @internal */
+export const deserializationHint =
+  'Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.';
+
+/**
+ * A DynamoDB error answer as the SDK's JSON 1.0 protocol makes it, for when the client's own
+ * protocol cannot be used: the modeled exception class when there is one, `Unknown` when the answer
+ * names no error type (a 429 from a proxy), and a body that is not JSON as its `SyntaxError`.
+ * @internal
+ */
+export function serviceErrorOf(response: WireResponse, text: string): Error {
+  const $metadata = metadataOf(response);
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = text === '' ? {} : JSON.parse(text);
+    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+  } catch (err) {
+    const syntax = err instanceof Error ? err : new SyntaxError(String(err));
+    syntax.message += `\n  ${deserializationHint}`;
+    return Object.assign(syntax, { $metadata });
+  }
+  const header = response.headers['x-amzn-errortype'];
+  const code = header ?? body.__type ?? body.code ?? body.Code;
+  const type = typeof code === 'string' ? code.split(':')[0] : undefined;
+  const name = type?.includes('#') ? (type.split('#')[1] ?? type) : type || 'Unknown';
+  const message = String(body.message ?? body.Message ?? 'UnknownError');
+  const $fault = response.statusCode >= 500 ? 'server' : 'client';
+  const ctor: unknown = Reflect.get(dynamodb, name);
+  const modeled =
+    typeof ctor === 'function' && ctor.prototype instanceof dynamodb.DynamoDBServiceException
+      ? (ctor as new (
+          o: object,
+        ) => dynamodb.DynamoDBServiceException)
+      : undefined;
+  // a failed condition returns the item it found (ReturnValuesOnConditionCheckFailure): bytes as the SDK gives them
+  if (typeof body.Item === 'object' && body.Item !== null)
+    for (const v of Object.values(body.Item)) decodeBinary(v);
+  const err = modeled
+    ? new modeled({ $metadata, message })
+    : new dynamodb.DynamoDBServiceException({ name, $fault, $metadata, message });
+  for (const [k, v] of Object.entries(body)) {
+    const current = Reflect.get(err, k);
+    if (v !== undefined && (current === undefined || current === '') && k !== 'Message')
+      Reflect.set(err, k, v);
+  }
+  err.message = message;
+  return err;
+}
+
+/** The `user-agent` header: the SDK's pairs, this package, the app id and the custom user agent. @internal */
+export function userAgentOf(pairs: [string, string?][], extra: string[]): string {
+  const clean = (s: string) => s.replace(/[^!$%&'*+\-.^_`|~\w/#]/g, '-');
+  const parts = pairs.map(([name, version]) =>
+    version === undefined ? clean(name) : `${clean(name)}${name.includes('/') ? '#' : '/'}${clean(version)}`,
+  );
+  return [...parts, 'lib/dynamodb-sessions', ...extra].join(' ');
+}
+
+/** The server's clock minus ours, as the SDK's signer estimates it (kept unless the answer is fresh). @internal */
+export function clockOffsetOf(response: WireResponse, current: number, sentAtMs: number): number {
+  const date = response.headers.date;
+  if (date === undefined || response.headers.age !== undefined) return current;
+  const serverMs = Date.parse(date);
+  const now = Date.now();
+  if (Number.isNaN(serverMs) || now - sentAtMs > 900_000) return current;
+  return serverMs - now;
+}
