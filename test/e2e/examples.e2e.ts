@@ -264,4 +264,22 @@ describe('how the examples start and stop', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^Set SESSIONS_ROLE_ARN .*AWS_REGION and SESSION_SECRET\.\n$/);
   });
+
+  test('the cross-account example assumes its role at start: when STS cannot be reached, one line, exit 1', async () => {
+    // STS on a closed port of this machine: the SDK reads AWS_ENDPOINT_URL_STS, as it does for DynamoDB
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const role = 'arn:aws:iam::222222222222:role/sessions-access';
+    const result = await runToEnd(process.execPath, ['--import', 'tsx', 'examples/cross-account/server.ts'], {
+      ...withoutAws(),
+      SESSIONS_ROLE_ARN: role,
+      AWS_REGION: 'eu-west-1',
+      SESSION_SECRET: 'a secret',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_STS: closed,
+      AWS_ENDPOINT_URL: closed,
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`^Cannot assume ${role}: .*\\n$`));
+  });
 });
