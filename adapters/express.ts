@@ -11,9 +11,10 @@ import {
   type EngineOptions,
   type ListUserSessionsOptions,
   SessionEngine,
+  type SessionRecord,
   type UserSession,
 } from '../src/index.js';
-import { type Callback, cookieFromData, cookieToData, secondsOf, settle } from './shared.js';
+import { type Callback, cookieFromData, cookieToData, isRecord, secondsOf, settle } from './shared.js';
 
 export type { Callback } from './shared.js';
 
@@ -41,11 +42,19 @@ function toSession(session: SessionData, expiresAtSec: number): SessionData {
 }
 
 /**
- * The digest of what each request loaded, carried from `get` through `createSession` to the live
- * `Session` that `set`/`touch` receive: unchanged data is judged against this request's own load,
- * so a stale copy never overwrites what a concurrent request of this process wrote.
+ * What each request loaded, carried from `get` through `createSession` to the live `Session` that
+ * `set`/`touch` receive. A session with no entry was made by this request (new, or regenerated).
  */
-const loaded = new WeakMap<object, string>();
+const loaded = new WeakMap<object, SessionRecord<SessionData>>();
+
+/**
+ * After a failed save, express-session would still send the session cookie with the error answer,
+ * pointing at a session that was not stored: without `req.session` it sends none.
+ */
+function forgetOnFailure(sess: SessionData): void {
+  const req: unknown = (sess as { req?: unknown }).req;
+  if (isRecord(req) && req.session === sess) req.session = undefined;
+}
 
 /**
  * A DynamoDB store for express-session.
@@ -73,7 +82,7 @@ export class DynamoDBStore extends session.Store {
       this.engine.load(sid).then((record) => {
         if (!record) return null;
         const sess = toSession(record.data, record.expiresAtSec);
-        loaded.set(sess, record.digest);
+        loaded.set(sess, record);
         return sess;
       }),
       cb,
@@ -83,22 +92,34 @@ export class DynamoDBStore extends session.Store {
   /** express-session builds the live `Session` from what `get` returned: remember what was loaded. */
   override createSession(req: Request, sess: SessionData): session.Session & SessionData {
     const live = super.createSession(req, sess);
-    const digest = loaded.get(sess);
-    if (digest !== undefined) loaded.set(live, digest);
+    const record = loaded.get(sess);
+    if (record !== undefined) loaded.set(live, record);
     return live;
   }
 
-  /** Saves a session; an unchanged one only has its expiry moved (throttled by `touchAfter`). */
+  /**
+   * Saves a session against what this request loaded; an unchanged one only has its expiry moved
+   * (throttled by `touchAfter`). A failed save sets no session cookie.
+   */
   override set(sid: string, sess: SessionData, cb?: Callback<void>): void {
     const expiresAtSec = secondsOf(sess.cookie?.expires) ?? this.engine.defaultExpiry();
-    const loadedDigest = loaded.get(sess);
+    const saved = this.engine.set(sid, toData(sess), expiresAtSec, { loaded: loaded.get(sess) ?? null });
     settle(
-      this.engine.set(sid, toData(sess), expiresAtSec, loadedDigest === undefined ? {} : { loadedDigest }),
+      saved.then(
+        (record) => {
+          // a later save of this request (an explicit save(), then the one at the end) starts from here
+          if (record) loaded.set(sess, record);
+        },
+        (err: unknown) => {
+          forgetOnFailure(sess);
+          throw err;
+        },
+      ),
       cb,
     );
   }
 
-  /** Called for every unmodified session: writes only when the expiry is due or the cookie changed. */
+  /** Called for every unmodified session, and when only the cookie changed: writes only what is due. */
   override touch(sid: string, sess: SessionData, cb?: Callback<void>): void {
     this.set(sid, sess, cb);
   }

@@ -15,6 +15,7 @@ import {
   InvalidOptionError,
   type ListUserSessionsOptions,
   SessionEngine,
+  type SessionRecord,
   type UserSession,
 } from '../src/index.js';
 import { type Callback, cookieFromData, cookieToData, secondsOf, settle } from './shared.js';
@@ -59,11 +60,31 @@ declare module 'fastify' {
  */
 function toData(session: Session): Session {
   const data: Record<string, unknown> = {};
-  for (const key of Object.keys(session)) data[key] = (session as unknown as Record<string, unknown>)[key];
+  for (const key of Object.keys(session)) {
+    if (key !== loadKey) data[key] = (session as unknown as Record<string, unknown>)[key];
+  }
   // without maxAge, expires is null (browser-session cookie) or a fixed date: it never moves
   const cookie = cookieToData(session.cookie, true);
   if (cookie) data.cookie = cookie;
   return data as unknown as Session;
+}
+
+/**
+ * What a request loaded, carried from `get` to `set` on the session itself: @fastify/session copies
+ * every key of what `get` returns onto the request's session, and keeps nothing else of it. JSON
+ * leaves the key out (so do @fastify/session's change detection and `reply.send(request.session)`);
+ * it is never stored.
+ */
+const loadKey = '__dynamodbSessionsLoad';
+
+class Load {
+  constructor(
+    readonly sessionId: string,
+    readonly record: SessionRecord<Session>,
+  ) {}
+  toJSON(): undefined {
+    return undefined;
+  }
 }
 
 function toSession(data: Session, expiresAtSec: number): Session {
@@ -96,21 +117,33 @@ export class DynamoDBStore implements SessionStore {
   /** Loads a session; `null` when absent, destroyed or expired; an error (503) when DynamoDB fails. */
   get(sessionId: string, cb: Callback<Session | null>): void {
     settle(
-      this.engine.load(sessionId).then((r) => (r ? toSession(r.data, r.expiresAtSec) : null)),
+      this.engine.load(sessionId).then((record) => {
+        if (!record) return null;
+        const session = toSession(record.data, record.expiresAtSec);
+        return { ...session, [loadKey]: new Load(sessionId, record) } as Session;
+      }),
       cb,
     );
   }
 
   /**
-   * Saves a session; an unchanged one only has its expiry moved, at most once per `touchAfter`.
-   * `isModified()` tells whether the data changed since this request loaded it (for a new session it
-   * is false too, but the engine then has no record of the id and writes it in full).
+   * Saves a session against what this request loaded (a session that carries no load was made by
+   * this request); an unchanged one only has its expiry moved, at most once per `touchAfter`. The
+   * cookie is part of what is compared, so a `maxAge` change is stored.
    */
   set(sessionId: string, session: Session, cb: Callback<void>): void {
     const expiresAtSec = secondsOf(session.cookie?.expires) ?? this.engine.defaultExpiry();
-    const live = session as Session & { isModified?: () => boolean };
-    const unchanged = typeof live.isModified === 'function' && !live.isModified();
-    settle(this.engine.set(sessionId, toData(session), expiresAtSec, { unchanged }), cb);
+    const live = session as unknown as Record<string, unknown>;
+    const load = live[loadKey];
+    const loaded = load instanceof Load && load.sessionId === sessionId ? load.record : null;
+    const saved = this.engine.set(sessionId, toData(session), expiresAtSec, { loaded });
+    settle(
+      saved.then((record) => {
+        // a later save of this request (save() in a route, then the one before the reply) starts from here
+        if (record) live[loadKey] = new Load(sessionId, record);
+      }),
+      cb,
+    );
   }
 
   /** Closes the DynamoDB client the store made; a `client` passed in is left to its owner. */

@@ -13,6 +13,7 @@ import {
   type ListUserSessionsOptions,
   OPTION_NAMES,
   SessionEngine,
+  type SessionRecord,
   type UserSession,
 } from '../src/index.js';
 import { isRecord, secondsOf } from './shared.js';
@@ -55,7 +56,7 @@ export interface DynamoDBSessionOptions extends DynamoDBStoreOptions {
  * What each request (its `ctx`, which koa-session passes to `get` and `set`) loaded: unchanged data
  * is judged against this request's own load, so a stale copy never overwrites a concurrent change.
  */
-const loaded = new WeakMap<object, { key: string; digest: string }>();
+const loaded = new WeakMap<object, { key: string; record: SessionRecord<KoaSessionData> }>();
 
 /**
  * A DynamoDB store for koa-session. `_expire` is not stored: the item's expiry is the one truth,
@@ -89,7 +90,7 @@ export class DynamoDBStore {
   ): Promise<KoaSessionData | null> {
     const record = await this.engine.load(key);
     if (!record) return null;
-    if (isRecord(options?.ctx)) loaded.set(options.ctx, { key, digest: record.digest });
+    if (isRecord(options?.ctx)) loaded.set(options.ctx, { key, record });
     const { _expire: _stale, ...data } = record.data;
     // koa-session checks `_expire` itself and restores the per-session maxAge from `_maxAge`
     if (typeof data._maxAge === 'number') data._expire = record.expiresAtSec * 1000;
@@ -114,9 +115,13 @@ export class DynamoDBStore {
       secondsOf(_expire) ??
       (typeof maxAge === 'number' ? secondsOf(Date.now() + maxAge) : undefined) ??
       this.engine.defaultExpiry();
-    const load = isRecord(options?.ctx) ? loaded.get(options.ctx) : undefined;
-    const since = load?.key === key ? { loadedDigest: load.digest } : {};
-    await this.engine.set(key, isRecord(sess) ? data : sess, expiresAtSec, since);
+    // koa-session passes the request's ctx to get and set: without it, the engine reads what it replaces
+    const ctx = isRecord(options?.ctx) ? options.ctx : undefined;
+    const load = ctx ? loaded.get(ctx) : undefined;
+    const since = ctx ? { loaded: load?.key === key ? load.record : null } : {};
+    const record = await this.engine.set(key, isRecord(sess) ? data : sess, expiresAtSec, since);
+    // koa-session may save twice in one request (regenerate, save()): the second starts from here
+    if (ctx && record) loaded.set(ctx, { key, record });
   }
 
   /**

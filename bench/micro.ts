@@ -105,7 +105,7 @@ try {
   if (!loaded) throw new Error('the session saved above is missing');
   await measure(
     'engine.set unchanged, inside touchAfter (no call)',
-    () => own.set('engine', loaded.data, expires, { loadedDigest: loaded.digest }),
+    () => own.set('engine', loaded.data, expires, { loaded }),
     1,
   );
   await measure('codec: toPlain', () => toPlain(data), 1);

@@ -59,6 +59,8 @@ export interface Defaults {
   readonly tombstoneSeconds: number;
   /** The attribute marking a tombstone. */
   readonly tombstoneAttribute: string;
+  /** The attribute holding the item's version, which every full write increments. */
+  readonly versionAttribute: string;
   /** The attribute holding the user id of per-user operations. */
   readonly userIdAttribute: string;
   /** The global secondary index on the user id. */
@@ -97,6 +99,7 @@ export const DEFAULTS: Defaults = deepFreeze({
   ttl: 86_400,
   tombstoneSeconds: 3600,
   tombstoneAttribute: 'destroyed',
+  versionAttribute: 'ver',
   userIdAttribute: 'uid',
   userIndex: 'uid-index',
   cacheSize: 10_000,

@@ -3,17 +3,17 @@
  * the expiry alone, or the whole session) and under which condition; `format/` says how a session
  * is stored, `transport/` how a call reaches DynamoDB.
  */
-import { debuglog } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LruCache } from './cache.js';
 import { nowSec } from './clock.js';
 import { DEFAULTS } from './defaults.js';
-import { InvalidSessionIdError } from './errors.js';
+import { InvalidArgumentError, InvalidSessionIdError } from './errors.js';
 import { type Item, ItemFormat, prepareData, type SessionRecord } from './format/item.js';
 import { itemKeyOf, maxKeyBytes, tombstoneItem } from './format/keys.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { SessionWriter } from './save/writer.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
-import { countedTransport, isConditionFailure } from './transport/counted.js';
+import { countedTransport } from './transport/counted.js';
 import { directTransport } from './transport/direct.js';
 import { sdkTransport } from './transport/sdk.js';
 import type { TableTransport } from './transport/types.js';
@@ -27,21 +27,15 @@ import {
   type UserTable,
 } from './users.js';
 
-const debug = debuglog('dynamodb-sessions');
-
 /** What a caller of `set` knows about the session it saves. @public */
-export interface SetOptions {
+export interface SetOptions<T> {
   /**
-   * The `digest` of the record this request loaded. Unchanged data is then recognised against
-   * this request's own load, not against what another request of this process wrote meanwhile,
-   * so a stale copy never overwrites a concurrent change.
+   * What this request loaded: the record `load` returned, or `null` when it loaded nothing (a new
+   * session). Unchanged data then costs at most an expiry-only write; changed data is written only
+   * over the version it loaded, and re-applied onto a copy changed meanwhile by another request.
+   * Left out, `set` reads the item first (one more read) and replaces it whole.
    */
-  loadedDigest?: string;
-  /**
-   * The framework guarantees the data did not change since this request loaded the session
-   * (e.g. `@fastify/session`'s `isModified()`): only the expiry may be written.
-   */
-  unchanged?: boolean;
+  loaded?: SessionRecord<T> | null;
 }
 
 /** What the tests of this package reach inside an engine. @internal */
@@ -70,10 +64,11 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   readonly #client: DynamoDBClient | undefined;
   readonly #ownsClient: boolean;
   readonly #recorder: StatsRecorder;
-  readonly #cache: LruCache;
+  readonly #cache: LruCache<number>;
   readonly #capacityInput: { ReturnConsumedCapacity?: 'TOTAL' };
   readonly #format: ItemFormat<T>;
   readonly #transport: TableTransport;
+  readonly #writer: SessionWriter<T>;
 
   static {
     internalsOf = (engine) => ({ options: engine.#options, client: engine.#client });
@@ -112,6 +107,14 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       inner = directTransport(this.#client);
     }
     this.#transport = countedTransport(inner, this.#recorder);
+    this.#writer = new SessionWriter({
+      options: this.#options,
+      format: this.#format,
+      transport: this.#transport,
+      cache: this.#cache,
+      recorder: this.#recorder,
+      capacityInput: this.#capacityInput,
+    });
   }
 
   /** Reads a session; `null` when absent, destroyed or expired. @throws MalformedItemError, StoreUnavailableError */
@@ -132,77 +135,53 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       this.#cache.delete(id);
       return null;
     }
-    this.#cache.set(id, { digest: record.digest, expiresAtSec: record.expiresAtSec });
+    this.#cache.set(id, record.expiresAtSec);
     return record;
   }
 
   /**
-   * Stores a session until `expiresAtSec` (default: now + `ttl`). When the data is unchanged from what
-   * this request loaded (`options.loadedDigest`), or else from what this process last read or wrote,
-   * only the expiry may be written, throttled by `touchAfter`. A session destroyed meanwhile is not
-   * written back.
-   * @throws SessionDataError, SessionTooLargeError, InvalidSessionIdError, StoreUnavailableError
+   * Stores a session until `expiresAtSec` (default: now + `ttl`), judged against what this request
+   * loaded (`options.loaded`). Unchanged data only moves the expiry, at most once per `touchAfter`.
+   * Changed data is written over the version loaded; when another request changed the session
+   * meanwhile, this request's own top-level changes are re-applied onto the fresh copy (the later
+   * write wins for a key both changed). A session destroyed, deleted or expired meanwhile is not
+   * written back, and that is not an error.
+   * @returns what to pass as `loaded` to a later save of the same request: the session as now stored
+   * when it holds exactly this data, else the record given (its own changes are then re-applied again)
+   * @throws SessionDataError, SessionTooLargeError, InvalidSessionIdError, InvalidArgumentError,
+   * SessionConflictError, StoreUnavailableError
    */
   async set(
     id: string,
     data: T,
     expiresAtSec: number = this.defaultExpiry(),
-    options: SetOptions = {},
-  ): Promise<void> {
+    options: SetOptions<T> = {},
+  ): Promise<SessionRecord<T> | null> {
     const key = this.#requireKey(id);
+    const expires = expiryOf(expiresAtSec);
     const prepared = prepareData(data);
-    const expires = Math.ceil(expiresAtSec);
-    const cached = this.#cache.get(id);
-    if (cached && options.unchanged) return this.touch(id, expires);
-    if (prepared.digest === (options.loadedDigest ?? cached?.digest)) return this.touch(id, expires);
-    const o = this.#options;
-    const item = this.#format.toItem(key, data, prepared, expires);
-    const guarded = o.tombstoneSeconds > 0;
-    const written = await this.#write(() =>
-      this.#transport.putItem({
-        TableName: o.tableName,
-        Item: item,
-        ...(guarded && {
-          ConditionExpression: 'attribute_not_exists(#t)',
-          ExpressionAttributeNames: { '#t': o.tombstoneAttribute },
-        }),
-        ...this.#capacityInput,
-      }),
-    );
-    if (written) this.#cache.set(id, { digest: prepared.digest, expiresAtSec: expires });
-    else this.#cache.delete(id);
+    let loaded = options.loaded;
+    const overwrite = loaded === undefined;
+    if (loaded === undefined) {
+      // the caller does not say what it loaded: what is stored now is what this save replaces.
+      // Encoding first refuses data too large for an item before any call.
+      this.#format.toItem(key, data, prepared, expires, 1);
+      const item = await this.#getItem(key, true);
+      loaded = item ? this.#format.fromItem(item, nowSec()) : null;
+    }
+    return this.#writer.save({ id, key, data, prepared, expires, loaded, overwrite });
   }
 
   /**
    * Moves a session's expiry, writing only when it moves later by `touchAfter` or more, or earlier.
-   * Never creates an item and never revives a destroyed session. @throws StoreUnavailableError
+   * Never creates an item, and never brings back a session destroyed or expired.
+   * @throws InvalidArgumentError, StoreUnavailableError
    */
   async touch(id: string, expiresAtSec: number = this.defaultExpiry()): Promise<void> {
     const key = this.#keyOf(id);
+    const expires = expiryOf(expiresAtSec);
     if (key === null) return;
-    const expires = Math.ceil(expiresAtSec);
-    const cached = this.#cache.get(id);
-    if (cached && !touchDue(cached.expiresAtSec, expires, this.#options.touchAfter, Date.now() / 1000))
-      return;
-    const o = this.#options;
-    const guard = o.tombstoneSeconds > 0 ? ' AND attribute_not_exists(#t)' : '';
-    const written = await this.#write(() =>
-      this.#transport.updateItem({
-        TableName: o.tableName,
-        Key: { [o.hashKey]: { S: key } },
-        UpdateExpression: 'SET #e = :e',
-        ConditionExpression: `attribute_exists(#k)${guard}`,
-        ExpressionAttributeNames: {
-          '#e': o.expiresAttribute,
-          '#k': o.hashKey,
-          ...(guard && { '#t': o.tombstoneAttribute }),
-        },
-        ExpressionAttributeValues: { ':e': { N: String(expires) } },
-        ...this.#capacityInput,
-      }),
-    );
-    if (!written) this.#cache.delete(id);
-    else if (cached) cached.expiresAtSec = expires;
+    await this.#writer.touch(id, key, expires);
   }
 
   /**
@@ -311,30 +290,17 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     });
     return out.Item;
   }
-
-  /** A conditional write: `false` when its condition failed (the session is gone), never an error then. */
-  async #write(send: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await send();
-      return true;
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      debug('write skipped: the session was destroyed meanwhile');
-      return false;
-    }
-  }
 }
 
-/**
- * Whether a touch must write: the expiry moves earlier, or later by `touchAfter` or by a fifth of
- * the session's lifetime, whichever is less. So the item's expiry never lags the cookie's by more
- * than that, and a lifetime shorter than `touchAfter` still keeps an active session alive.
- * @internal
- */
-export function touchDue(storedSec: number, nextSec: number, touchAfter: number, nowSec: number): boolean {
-  if (nextSec < storedSec) return true;
-  const lifetimeSec = nextSec - nowSec;
-  return nextSec - storedSec >= Math.min(touchAfter, lifetimeSec / 5);
+/** An expiry given to `set` or `touch`, in whole epoch seconds. @throws InvalidArgumentError */
+function expiryOf(expiresAtSec: number): number {
+  if (typeof expiresAtSec !== 'number' || !Number.isFinite(expiresAtSec)) {
+    throw new InvalidArgumentError(
+      'expiresAtSec',
+      `expected a finite number of epoch seconds, got ${String(expiresAtSec)}`,
+    );
+  }
+  return Math.ceil(expiresAtSec);
 }
 
 /** Makes an engine whose calls go to `transport` and no DynamoDB client: the unit tests' in-memory table. @internal */

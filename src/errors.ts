@@ -114,6 +114,24 @@ export class StoreUnavailableError extends DynamoDBSessionsError {
   }
 }
 
+/**
+ * A save kept finding the session changed by other requests, and gave up after re-applying its
+ * changes the maximum number of times. Nothing of this request was written; status 503. @public
+ */
+export class SessionConflictError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_SESSION_CONFLICT';
+  /** Attempts made. */
+  readonly attempts: number;
+  constructor(attempts: number) {
+    super(
+      'ERR_SESSION_CONFLICT',
+      `session save gave up after ${attempts} attempts: other requests kept changing the session`,
+      { status: 503 },
+    );
+    this.attempts = attempts;
+  }
+}
+
 /** The user index needed for per-user operations is not configured or not in the table. @public */
 export class MissingIndexError extends DynamoDBSessionsError {
   declare readonly code: 'ERR_MISSING_INDEX';

@@ -7,6 +7,7 @@ export {
   InvalidSessionIdError,
   MalformedItemError,
   MissingIndexError,
+  SessionConflictError,
   SessionDataError,
   SessionIntegrityError,
   SessionTooLargeError,

@@ -73,6 +73,12 @@ export interface EngineOptions<T = Record<string, unknown>> {
   /** Attribute that marks a tombstone (epoch seconds of the destroy). @defaultValue `'destroyed'` */
   tombstoneAttribute?: string;
   /**
+   * Attribute that holds the item's version: every write of the data increments it, and a save
+   * succeeds only if the item is still the version the request loaded (no lost updates).
+   * @defaultValue `'ver'`
+   */
+  versionAttribute?: string;
+  /**
    * Returns the user a session belongs to, stored beside it for `listUserSessions` and
    * `destroyUserSessions`. Without it nothing changes in cost or item shape.
    */
@@ -160,6 +166,7 @@ export interface ResolvedOptions<T> {
   ttl: number;
   tombstoneSeconds: number;
   tombstoneAttribute: string;
+  versionAttribute: string;
   userId: ((session: T) => string | undefined) | undefined;
   userIdAttribute: string;
   userIndex: string;
@@ -327,6 +334,7 @@ export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T>
     ttl: seconds('ttl', options.ttl, d.ttl, 1),
     tombstoneSeconds: seconds('tombstoneSeconds', options.tombstoneSeconds, d.tombstoneSeconds, 0),
     tombstoneAttribute: name('tombstoneAttribute', options.tombstoneAttribute, d.tombstoneAttribute),
+    versionAttribute: name('versionAttribute', options.versionAttribute, d.versionAttribute),
     userId,
     userIdAttribute: name('userIdAttribute', options.userIdAttribute, d.userIdAttribute),
     userIndex: name('userIndex', options.userIndex, d.userIndex),
@@ -342,6 +350,7 @@ export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T>
     ['dataAttribute', resolved.dataAttribute],
     ['expiresAttribute', resolved.expiresAttribute],
     ['tombstoneAttribute', resolved.tombstoneAttribute],
+    ['versionAttribute', resolved.versionAttribute],
   ];
   if (resolved.userId) attrs.push(['userIdAttribute', resolved.userIdAttribute]);
   const used = new Map<string, string>();

@@ -21,6 +21,16 @@ export interface StatsSnapshot {
   operations: Record<string, OperationStats>;
   /** The sum over all operations. */
   total: OperationStats;
+  /**
+   * Saves that found the session changed by another request since they loaded it, and re-applied
+   * their own changes onto the fresh copy: each cost one more write.
+   */
+  conflicts: number;
+  /**
+   * Writes not made because the session was gone (destroyed, deleted or expired since the request
+   * loaded it): logout stays final, and nothing is brought back.
+   */
+  skipped: number;
 }
 
 const reads = new Set(['GetItem', 'Query', 'BatchGetItem']);
@@ -32,6 +42,10 @@ function empty(): OperationStats {
 /** Counts calls, errors, throttles and consumed capacity per operation. @internal */
 export class StatsRecorder {
   private readonly ops = new Map<string, OperationStats>();
+  /** See `StatsSnapshot.conflicts`. */
+  conflicts = 0;
+  /** See `StatsSnapshot.skipped`. */
+  skipped = 0;
 
   constructor(private readonly onCapacity: ((event: CapacityEvent) => void) | undefined) {}
 
@@ -66,6 +80,6 @@ export class StatsRecorder {
       total.rcu += s.rcu;
       total.wcu += s.wcu;
     }
-    return { operations, total };
+    return { operations, total, conflicts: this.conflicts, skipped: this.skipped };
   }
 }

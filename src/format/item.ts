@@ -15,14 +15,20 @@ export const ITEM_LIMIT_BYTES = 400 * 1024;
 /** A table item, as the SDK's low-level client sends and returns it. @internal */
 export type Item = Record<string, AttributeValue>;
 
-/** A session as stored: its data and the item's expiry. @public */
+/**
+ * A session as loaded: its data, the item's expiry and version. Give it back to `set` as `loaded`:
+ * the save is then judged against what this request loaded.
+ * @public
+ */
 export interface SessionRecord<T> {
   /** The session data, keys sorted. */
-  data: T;
+  readonly data: T;
   /** The item's expiry, epoch seconds. */
-  expiresAtSec: number;
-  /** Digest of the data as loaded: give it back to `set` as `loadedDigest`. */
-  digest: string;
+  readonly expiresAtSec: number;
+  /** The item's version: every write of the data increments it (0 for items written without one). */
+  readonly version: number;
+  /** Digest of the data as loaded: equal digests mean unchanged data. */
+  readonly digest: string;
 }
 
 /** Session data made ready to store: its plain form, JSON text and digest. @internal */
@@ -42,6 +48,15 @@ export function prepareData(data: unknown): PreparedData {
   return { plain, json, digest: digestOf(json) };
 }
 
+/** An item's version: 0 when it has none (written by an earlier version of this store, or another tool). */
+function versionOf(av: AttributeValue | undefined, attribute: string): number {
+  if (av === undefined) return 0;
+  const version = av.N === undefined ? Number.NaN : Number(av.N);
+  if (!Number.isSafeInteger(version) || version < 0)
+    throw new MalformedItemError(attribute, 'is not a whole number (N)');
+  return version;
+}
+
 /** Writes and reads the items of one engine's options. @internal */
 export class ItemFormat<T> {
   private readonly codec: DataCodec;
@@ -54,12 +69,13 @@ export class ItemFormat<T> {
    * The item of a session: `data` is the session as given (for the serializer and `userId`),
    * `prepared` its plain form. @throws SessionTooLargeError, SessionDataError
    */
-  toItem(itemKey: string, data: T, prepared: PreparedData, expiresAtSec: number): Item {
+  toItem(itemKey: string, data: T, prepared: PreparedData, expiresAtSec: number, version: number): Item {
     const o = this.options;
     const item: Item = {
       [o.hashKey]: { S: itemKey },
       [o.dataAttribute]: this.codec.encode(prepared.plain, prepared.json, data, itemKey),
       [o.expiresAttribute]: { N: String(expiresAtSec) },
+      [o.versionAttribute]: { N: String(version) },
     };
     const uid = o.userId?.(data);
     if (typeof uid === 'string' && uid !== '') item[o.userIdAttribute] = { S: uid };
@@ -82,8 +98,23 @@ export class ItemFormat<T> {
     if (!Number.isFinite(expiresAtSec))
       throw new MalformedItemError(o.expiresAttribute, 'is not a finite number');
     if (expiresAtSec <= nowSec) return null;
+    const version = versionOf(item[o.versionAttribute], o.versionAttribute);
     const data = this.codec.decode(item[o.dataAttribute], o.dataAttribute, item[o.hashKey]?.S ?? '');
-    return data === null ? null : { data: data as T, expiresAtSec, digest: digestOf(JSON.stringify(data)) };
+    if (data === null) return null;
+    return { data: data as T, expiresAtSec, version, digest: digestOf(JSON.stringify(data)) };
+  }
+
+  /**
+   * The version of an item that is a live session whatever its data (not a tombstone, not expired),
+   * else `null`: a save may replace such an item when its data cannot be read as a session (data not
+   * sealed while encryption is on).
+   */
+  liveVersion(item: Item, nowSec: number): number | null {
+    const o = this.options;
+    if (item[o.tombstoneAttribute] !== undefined) return null;
+    const expiresAtSec = Number(item[o.expiresAttribute]?.N);
+    if (!(expiresAtSec > nowSec)) return null;
+    return versionOf(item[o.versionAttribute], o.versionAttribute);
   }
 
   private checkSize(item: Item, prepared: PreparedData): void {

@@ -34,7 +34,12 @@ function describe(value: unknown): string {
  * naming the path of the first value that cannot be stored.
  * @internal
  */
-export function toPlain(value: unknown, path = 'session', ancestors: unknown[] = []): Plain | undefined {
+export function toPlain(
+  value: unknown,
+  path = 'session',
+  ancestors: unknown[] = [],
+  fromToJSON = false,
+): Plain | undefined {
   if (value === null) return null;
   switch (typeof value) {
     case 'string':
@@ -54,8 +59,11 @@ export function toPlain(value: unknown, path = 'session', ancestors: unknown[] =
       throw new SessionDataError(path, describe(value));
   }
   const obj = value as { toJSON?: unknown };
-  if (typeof obj.toJSON === 'function') {
-    return toPlain((obj.toJSON as (key: string) => unknown)(''), path, ancestors);
+  // as JSON.stringify: toJSON is called once, and what it returns is not asked for its own toJSON
+  if (typeof obj.toJSON === 'function' && !fromToJSON) {
+    const json: unknown = (obj.toJSON as (key: string) => unknown)('');
+    if (json === value) throw new SessionDataError(path, 'toJSON() returns the value itself');
+    return toPlain(json, path, ancestors, true);
   }
   if (ancestors.includes(value)) throw new SessionDataError(path, 'circular reference');
   if (ancestors.length >= maxDepth) throw new SessionDataError(path, `nested deeper than ${maxDepth} levels`);

@@ -64,6 +64,9 @@ function serviceError(response: Response, text: string, attempts: number): dynam
     requestId: response.headers['x-amzn-requestid'],
     attempts,
   };
+  // a failed condition returns the item it found (ReturnValuesOnConditionCheckFailure): bytes as the SDK gives them
+  if (typeof body.Item === 'object' && body.Item !== null)
+    for (const v of Object.values(body.Item)) decodeBinary(v);
   const ctor: unknown = Reflect.get(dynamodb, name);
   const modeled =
     typeof ctor === 'function' && ctor.prototype instanceof dynamodb.DynamoDBServiceException

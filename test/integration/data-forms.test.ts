@@ -351,7 +351,7 @@ describe('encryption', () => {
       for (const needle of ['TOP-SECRET', 'note', 'ada']) {
         assert.equal(blob.includes(needle), false, `no "${needle}" in the blob`);
       }
-      assert.deepEqual(Object.keys(item ?? {}).sort(), ['expires', 'id', 'sess']);
+      assert.deepEqual(Object.keys(item ?? {}).sort(), ['expires', 'id', 'sess', 'ver']);
       assert.deepEqual(await engine(options).get('sealed'), { note: secret, user: { name: 'ada' } });
     }
   });

@@ -60,11 +60,11 @@ describe('get and set', () => {
     assert.ok(item?.sess?.M, 'stored as a map');
   });
 
-  test('the item holds key, data and expiry in epoch seconds, under the prefix', async () => {
+  test('the item holds key, data, expiry in epoch seconds and version, under the prefix', async () => {
     const expires = inAnHour();
     await engine().set('shape', { a: 1 }, expires);
     const item = await rawItem('session#shape');
-    assert.deepEqual(Object.keys(item ?? {}).sort(), ['expires', 'id', 'sess']);
+    assert.deepEqual(Object.keys(item ?? {}).sort(), ['expires', 'id', 'sess', 'ver']);
     assert.equal(item?.expires?.N, String(expires));
   });
 
@@ -113,7 +113,7 @@ describe('get and set', () => {
       { step: 'initialize' },
     );
     const e = new SessionEngine({ client: c, tableName });
-    await e.set('consistent', { a: 1 }, inAnHour());
+    await e.set('consistent', { a: 1 }, inAnHour(), { loaded: null });
     await e.get('consistent');
     assert.deepEqual(reads, [false]);
     await e.get('nobody');
@@ -134,9 +134,9 @@ describe('unchanged sessions and touch throttling', () => {
   test('saving unchanged data inside touchAfter sends no write', async () => {
     const e = engine();
     await e.set('same', { user: 'ada', cart: [1, 2] }, inAnHour());
-    const { data } = (await e.load('same')) ?? { data: {} };
+    const loaded = await e.load('same');
     counter.reset();
-    await e.set('same', { ...data }, inAnHour() + 60);
+    await e.set('same', { ...loaded?.data }, inAnHour() + 60, { loaded });
     await e.touch('same', inAnHour() + 120);
     assert.equal(counter.writes(), 0);
   });
@@ -145,9 +145,9 @@ describe('unchanged sessions and touch throttling', () => {
     const e = engine({ touchAfter: 60 });
     const expires = inAnHour();
     await e.set('due', { user: 'ada' }, expires);
-    await e.load('due');
+    const loaded = await e.load('due');
     counter.reset();
-    await e.set('due', { user: 'ada' }, expires + 61);
+    await e.set('due', { user: 'ada' }, expires + 61, { loaded });
     assert.deepEqual(counter.counts, { UpdateItemCommand: 1 });
     assert.equal((await e.load('due'))?.expiresAtSec, expires + 61);
   });
@@ -185,31 +185,32 @@ describe('unchanged sessions and touch throttling', () => {
   test('changed data is written whole with one PutItem', async () => {
     const e = engine();
     await e.set('changed', { n: 1 }, inAnHour());
+    const loaded = await e.load('changed');
     counter.reset();
-    await e.set('changed', { n: 2 }, inAnHour());
+    await e.set('changed', { n: 2 }, inAnHour(), { loaded });
     assert.deepEqual(counter.counts, { PutItemCommand: 1 });
     assert.deepEqual(await e.get('changed'), { n: 2 });
   });
 
-  test('unchanged data is judged against the load given as loadedDigest, not a later write', async () => {
+  test('unchanged data is judged against the load given as loaded, not a later write', async () => {
     const e = engine();
     await e.set('two-tabs', { cart: 1 }, inAnHour());
     const slow = await e.load('two-tabs'); // request A loads
-    await e.set('two-tabs', { cart: 2 }, inAnHour()); // request B changes it
+    await e.set('two-tabs', { cart: 2 }, inAnHour(), { loaded: await e.load('two-tabs') }); // request B changes it
     counter.reset();
-    await e.set('two-tabs', { cart: 1 }, inAnHour(), { loadedDigest: slow?.digest ?? '' }); // A ends unchanged
+    await e.set('two-tabs', { cart: 1 }, inAnHour(), { loaded: slow }); // A ends unchanged
     assert.equal(counter.of('PutItemCommand'), 0);
     assert.deepEqual(await e.get('two-tabs'), { cart: 2 });
-    await e.set('two-tabs', { cart: 3 }, inAnHour(), { loadedDigest: slow?.digest ?? '' }); // A changed it
+    await e.set('two-tabs', { cart: 3 }, inAnHour(), { loaded: slow }); // A changed it: the later write wins
     assert.deepEqual(await e.get('two-tabs'), { cart: 3 });
   });
 
   test('key order does not make unchanged data look changed', async () => {
     const e = engine();
     await e.set('order', { b: 1, a: { d: 1, c: 2 } }, inAnHour());
-    await e.load('order');
+    const loaded = await e.load('order');
     counter.reset();
-    await e.set('order', { a: { c: 2, d: 1 }, b: 1 }, inAnHour());
+    await e.set('order', { a: { c: 2, d: 1 }, b: 1 }, inAnHour(), { loaded });
     assert.equal(counter.writes(), 0);
   });
 
@@ -231,9 +232,9 @@ describe('destroy', () => {
     const tab1 = engine();
     const tab2 = engine();
     await tab1.set('logout', { user: 'ada' }, inAnHour());
-    await tab2.load('logout');
+    const loaded = await tab2.load('logout');
     await tab1.destroy('logout');
-    await tab2.set('logout', { user: 'ada', changed: true }, inAnHour());
+    await tab2.set('logout', { user: 'ada', changed: true }, inAnHour(), { loaded });
     assert.equal(await tab1.get('logout'), null);
     const item = await rawItem('session#logout');
     assert.ok(item?.destroyed, 'tombstone');
@@ -348,7 +349,7 @@ describe('errors', () => {
         (err as { code: string }).code !== 'ENOENT'
       );
     });
-    await assert.rejects(e.set('any', { a: 1 }, inAnHour()), StoreUnavailableError);
+    await assert.rejects(e.set('any', { a: 1 }, inAnHour(), { loaded: null }), StoreUnavailableError);
     await assert.rejects(e.destroy('any'), StoreUnavailableError);
     assert.equal(e.stats().operations.GetItem?.errors, 1);
   });

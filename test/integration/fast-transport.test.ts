@@ -93,7 +93,7 @@ const throttled = JSON.stringify({
 describe('which path', () => {
   test('an engine that makes its own client sends its item calls without the SDK stack', async () => {
     const { engine, sdkCalls } = await fastEngine();
-    await engine.set('which-1', { a: 1 }, inAnHour());
+    await engine.set('which-1', { a: 1 }, inAnHour(), { loaded: null });
     assert.deepEqual((await engine.load('which-1'))?.data, { a: 1 });
     await engine.touch('which-1', inAnHour() - 600);
     await engine.destroy('which-1');
@@ -117,7 +117,7 @@ describe('which path', () => {
     const client = await localClient();
     const seen = countCommands(client);
     const engine = new SessionEngine({ client, tableName });
-    await engine.set('which-2', { a: 1 }, inAnHour());
+    await engine.set('which-2', { a: 1 }, inAnHour(), { loaded: null });
     await engine.get('which-2');
     assert.equal(seen.of('PutItemCommand'), 1);
     assert.equal(seen.of('GetItemCommand'), 1);
@@ -300,7 +300,7 @@ describe('engine behaviour through the fast path', () => {
     const { engine } = await fastEngine({
       clientConfig: await clientConfig({ endpoint: server.url, maxAttempts: 2 }),
     });
-    const err = await engine.set('throttle-2', { a: 1 }).then(
+    const err = await engine.set('throttle-2', { a: 1 }, undefined, { loaded: null }).then(
       () => assert.fail('no error'),
       (e: unknown) => e,
     );
@@ -312,17 +312,24 @@ describe('engine behaviour through the fast path', () => {
   });
 
   test('a condition failure is never retried', async () => {
-    const server = await stub(() => ({
-      status: 400,
-      body: JSON.stringify({
-        __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
-        message: 'The conditional request failed',
-      }),
-    }));
+    // the put's condition fails without the item; the engine then reads it (there is none)
+    const server = await stub((_n, _body, headers) =>
+      headers['x-amz-target'] === 'DynamoDB_20120810.PutItem'
+        ? {
+            status: 400,
+            body: JSON.stringify({
+              __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+              message: 'The conditional request failed',
+            }),
+          }
+        : { status: 200, body: '{}' },
+    );
     const { engine } = await fastEngine({ clientConfig: await clientConfig({ endpoint: server.url }) });
-    await engine.set('cond-1', { a: 1 }); // a failed guard: the session is gone, no error
-    assert.equal(server.seen.length, 1);
+    await engine.set('cond-1', { a: 1 }, undefined, { loaded: null }); // refused: no error
+    const puts = server.seen.filter((r) => r.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem');
+    assert.equal(puts.length, 1);
     assert.equal(engine.stats().total.errors, 0);
+    assert.equal(engine.stats().skipped, 1);
   });
 });
 

@@ -148,3 +148,37 @@ export function clientOf<T extends object>(engine: SessionEngine<T>): DynamoDBCl
 export function optionsOf<T extends object>(engine: SessionEngine<T>) {
   return engineInternals(engine).options;
 }
+
+/** A second "tab" of the same browser: a new jar holding a copy of the jar's cookies. */
+export function copyJar(jar: CookieJar): CookieJar {
+  const copy = new CookieJar();
+  for (const [name, value] of jar.cookies) copy.cookies.set(name, value);
+  return copy;
+}
+
+/** Resolves as `promise` does, or rejects naming `what` after `ms` milliseconds: every wait is bounded. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * When the cookie `name` set by a response expires (epoch ms, from `Max-Age` or `Expires`);
+ * `null` for a browser-session cookie, `undefined` when the response does not set it.
+ */
+export function cookieExpiresAt(res: Response, name: string): number | null | undefined {
+  const line = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  if (line === undefined) return undefined;
+  const attrs = line.split(';').map((a) => a.trim());
+  const maxAge = attrs.find((a) => /^max-age=/i.test(a));
+  if (maxAge) return Date.now() + Number(maxAge.slice('max-age='.length)) * 1000;
+  const expires = attrs.find((a) => /^expires=/i.test(a));
+  return expires ? Date.parse(expires.slice('expires='.length)) : null;
+}

@@ -65,10 +65,10 @@ describe('consumed capacity', () => {
     const e = engine({ onCapacity: (event) => events.push(event) });
     assert.equal(optionsOf(e).capacity, true, 'onCapacity turns capacity on');
     const data = sessionOf(9);
-    await e.set('measured', data, inAnHour());
-    await e.get('measured');
+    await e.set('measured', data, inAnHour(), { loaded: null });
+    const loaded = await e.load('measured');
     await e.get('absent'); // an eventual miss, then one consistent read
-    await e.set('measured', data, inAnHour() + 7200); // unchanged, touch due: an UpdateItem
+    await e.set('measured', data, inAnHour() + 7200, { loaded }); // unchanged, touch due: an UpdateItem
 
     // the same calls sent directly, for DynamoDB's figures
     const item = await rawItem('session#measured');
@@ -137,7 +137,7 @@ describe('consumed capacity', () => {
     const asked = watchCapacityInput(c);
     const e = new SessionEngine({ client: c, tableName });
     assert.equal(optionsOf(e).capacity, false);
-    await e.set('quiet', { a: 1 }, inAnHour());
+    await e.set('quiet', { a: 1 }, inAnHour(), { loaded: null });
     await e.get('quiet');
     await e.destroy('quiet');
     assert.deepEqual(asked, [undefined, undefined, undefined]);
@@ -152,7 +152,7 @@ describe('calls and errors', () => {
   test('failed calls are counted as errors; a missing table and a stopped DynamoDB alike', async () => {
     const missing = engine({ tableName: 'no_such_table' });
     await assert.rejects(missing.get('x'), StoreUnavailableError);
-    await assert.rejects(missing.set('x', { a: 1 }, inAnHour()), StoreUnavailableError);
+    await assert.rejects(missing.set('x', { a: 1 }, inAnHour(), { loaded: null }), StoreUnavailableError);
     assert.deepEqual(missing.stats().operations, {
       GetItem: { calls: 1, errors: 1, throttles: 0, rcu: 0, wcu: 0 },
       PutItem: { calls: 1, errors: 1, throttles: 0, rcu: 0, wcu: 0 },
@@ -177,11 +177,11 @@ describe('calls and errors', () => {
       { step: 'initialize' },
     );
     const e = new SessionEngine({ client: c, tableName });
-    await assert.rejects(e.set('busy', { a: 1 }, inAnHour()), (err: unknown) => {
+    await assert.rejects(e.set('busy', { a: 1 }, inAnHour(), { loaded: null }), (err: unknown) => {
       return err instanceof StoreUnavailableError && err.throttled;
     });
     await assert.rejects(e.get('busy'), StoreUnavailableError);
-    await e.set('busy', { a: 1 }, inAnHour());
+    await e.set('busy', { a: 1 }, inAnHour(), { loaded: null });
     assert.deepEqual(await e.get('busy'), { a: 1 });
     assert.deepEqual(e.stats().operations, {
       PutItem: { calls: 2, errors: 1, throttles: 1, rcu: 0, wcu: 0 },
@@ -189,12 +189,14 @@ describe('calls and errors', () => {
     });
   });
 
-  test('a save refused because the session was destroyed is a call, not an error', async () => {
+  test('a save refused because the session was destroyed is a call, not an error, counted as skipped', async () => {
     const e = engine();
-    await e.set('gone', { a: 1 }, inAnHour());
+    await e.set('gone', { a: 1 }, inAnHour(), { loaded: null });
+    const loaded = await e.load('gone');
     await engine().destroy('gone');
-    await e.set('gone', { a: 2 }, inAnHour());
+    await e.set('gone', { a: 2 }, inAnHour(), { loaded });
     assert.deepEqual(e.stats().operations.PutItem, { calls: 2, errors: 0, throttles: 0, rcu: 0, wcu: 0 });
+    assert.equal(e.stats().skipped, 1);
     assert.equal(await e.get('gone'), null);
   });
 });

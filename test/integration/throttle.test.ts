@@ -108,7 +108,7 @@ describe('the engine under throttling', () => {
   test('a read throttled twice is retried by the SDK and succeeds on the third attempt', async () => {
     const engine = new SessionEngine({ tableName, clientConfig });
     const faults = injectFaults(clientOf(engine));
-    await engine.set('retried-read', { user: 'ada' }, hourFromNow());
+    await engine.set('retried-read', { user: 'ada' }, hourFromNow(), { loaded: null });
     faults.throttle('GetItem', 2);
     assert.deepEqual(await engine.get('retried-read'), { user: 'ada' });
     assert.equal(faults.attempts.GetItem, 3, 'two throttled attempts, then the real one');

@@ -37,6 +37,7 @@ describe('defaults', () => {
         ttl: 86400,
         tombstoneSeconds: 3600,
         tombstoneAttribute: 'destroyed',
+        versionAttribute: 'ver',
         userId: undefined,
         userIdAttribute: 'uid',
         userIndex: 'uid-index',
@@ -112,6 +113,13 @@ describe('bad options', () => {
     ['dataAttribute empty', { dataAttribute: '' }, 'dataAttribute', /1-255 characters/],
     ['expiresAttribute an object', { expiresAttribute: {} as string }, 'expiresAttribute', /got object/],
     ['tombstoneAttribute', { tombstoneAttribute: 'a/b' }, 'tombstoneAttribute', /got "a\/b"/],
+    ['versionAttribute', { versionAttribute: 'v e r' }, 'versionAttribute', /got "v e r"/],
+    [
+      'versionAttribute on the data',
+      { versionAttribute: 'sess' },
+      'versionAttribute',
+      /already the attribute of dataAttribute/,
+    ],
     ['userIdAttribute', { userIdAttribute: '' }, 'userIdAttribute', /1-255/],
     ['userIndex', { userIndex: 'no spaces' }, 'userIndex', /got "no spaces"/],
     [

@@ -178,20 +178,21 @@ describe('items', () => {
 
   test('an item holds the key, the data map, the expiry in epoch seconds and the owner', () => {
     const data = { user: 'ada', n: 1 };
-    const item = format.toItem('session#a', data, prepareData(data), now + 60);
+    const item = format.toItem('session#a', data, prepareData(data), now + 60, 3);
     assert.deepEqual(item, {
       id: { S: 'session#a' },
       sess: { M: { n: { N: '1' }, user: { S: 'ada' } } },
       expires: { N: String(now + 60) },
+      ver: { N: '3' },
       uid: { S: 'ada' },
     });
   });
 
   test('an item reads back as its record; expired items and tombstones read as no session', () => {
     const data = { a: 1 };
-    const item = format.toItem('session#a', data, prepareData(data), now + 60);
+    const item = format.toItem('session#a', data, prepareData(data), now + 60, 3);
     const record = format.fromItem(item, now);
-    assert.deepEqual(record, { data, expiresAtSec: now + 60, digest: prepareData(data).digest });
+    assert.deepEqual(record, { data, expiresAtSec: now + 60, version: 3, digest: prepareData(data).digest });
     assert.equal(format.fromItem(item, now + 60), null, 'at its expiry second it is gone');
     assert.equal(format.fromItem(tombstoneItem(options, 'session#a', now), now), null);
   });
@@ -212,7 +213,7 @@ describe('items', () => {
 
   test('an item over 400 KB is refused before anything is sent', () => {
     const big = { blob: 'x'.repeat(410 * 1024) };
-    assert.throws(() => format.toItem('session#a', big, prepareData(big), now), SessionTooLargeError);
+    assert.throws(() => format.toItem('session#a', big, prepareData(big), now, 1), SessionTooLargeError);
   });
 
   test('a tombstone is small: key, the destroy time and its own expiry', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { touchDue } from '../../src/engine.ts';
+import { touchDue } from '../../src/save/writer.ts';
 
 const now = 1_800_000_000;
 const hour = 3600;
