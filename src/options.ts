@@ -133,6 +133,7 @@ const optionNames = {
   ttl: true,
   tombstoneSeconds: true,
   tombstoneAttribute: true,
+  versionAttribute: true,
   userId: true,
   userIdAttribute: true,
   userIndex: true,
