@@ -104,7 +104,7 @@ export async function calibrate(
   counter.attach(client);
   const expires = Math.floor(Date.now() / 1000) + 86_400;
   const data = Array.from({ length: options.sessions }, (_, i) => sessionData(i, options.sessionBytes));
-  await Promise.all(data.map((d, i) => engine.set(`s${i}`, { ...d }, expires)));
+  await Promise.all(data.map((d, i) => engine.set(`s${i}`, { ...d }, expires, { loaded: null })));
   const before = engine.stats().total;
   counter.reset();
   const steps = sequence(options.seed, 50_000_000, options.requests, options.sessions, options.writeShare);
@@ -115,7 +115,7 @@ export async function calibrate(
       if (!record) throw new Error(`calibration: session ${step.s} is missing`);
       const session = record.data as unknown as Parameters<typeof applyWrite>[0];
       if (step.write) applyWrite(session, step.s, 1 + (next % 9), 50_000_000 + next);
-      await engine.set(`s${step.s}`, record.data, expires);
+      await engine.set(`s${step.s}`, record.data, expires, { loaded: record });
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));

@@ -132,6 +132,21 @@ export class SessionConflictError extends DynamoDBSessionsError {
   }
 }
 
+/**
+ * A new session got the id of a live session: the id generator (express-session's `genid`,
+ * @fastify/session's `idGenerator`, koa-session's `genid`) must make unique ids. Nothing was
+ * written: the live session is left as it is. @public
+ */
+export class SessionIdInUseError extends DynamoDBSessionsError {
+  declare readonly code: 'ERR_SESSION_ID_IN_USE';
+  constructor() {
+    super(
+      'ERR_SESSION_ID_IN_USE',
+      'a new session got the id of a live session: session ids must be unique (check genid or idGenerator)',
+    );
+  }
+}
+
 /** The user index needed for per-user operations is not configured or not in the table. @public */
 export class MissingIndexError extends DynamoDBSessionsError {
   declare readonly code: 'ERR_MISSING_INDEX';

@@ -9,6 +9,7 @@ export {
   MissingIndexError,
   SessionConflictError,
   SessionDataError,
+  SessionIdInUseError,
   SessionIntegrityError,
   SessionTooLargeError,
   StoreUnavailableError,

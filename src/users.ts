@@ -228,7 +228,8 @@ export async function listUserSessions(
 }
 
 /**
- * Destroys every session of a user but those in `except`, 25 per `BatchWriteItem`: each becomes a
+ * Destroys every session of a user but those in `except`, 25 per `BatchWriteItem`, after a
+ * consistent `BatchGetItem` per 100 that checks each still belongs to the user: each becomes a
  * tombstone (or is deleted when `tombstoneSeconds` is 0), so requests in flight cannot write it back.
  * Safe to retry after a failure. A session saved a moment ago may not be in the index yet.
  * @throws MissingIndexError, StoreUnavailableError
@@ -241,9 +242,21 @@ export async function destroyUserSessions(
 ): Promise<DestroyUserSessionsResult> {
   const o = table.options;
   const except = new Set(typeof options.except === 'string' ? [options.except] : (options.except ?? []));
-  const keys = (await queryKeys(table, userId, options.pageSize)).filter(
+  const candidates = (await queryKeys(table, userId, options.pageSize)).filter(
     (key) => !except.has(key.slice(o.prefix.length)),
   );
+  // the index is eventually consistent: it may still list a session that changed owner, which is
+  // not this user's to revoke. What the items say now (consistently read) decides.
+  const keys: string[] = [];
+  for (const item of await readItems(table, candidates)) {
+    const key = item[o.hashKey]?.S;
+    if (
+      key !== undefined &&
+      item[o.tombstoneAttribute] === undefined &&
+      item[o.userIdAttribute]?.S === userId
+    )
+      keys.push(key);
+  }
   let destroyed = 0;
   await eachChunk(keys, batchWriteMax, async (chunk) => {
     const requests: WriteRequest[] = chunk.map((key) =>

@@ -26,7 +26,7 @@ function runNodeTest(selected: string[], env: NodeJS.ProcessEnv): Promise<number
   return new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=120000', ...selected],
+      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=600000', ...selected],
       {
         stdio: 'inherit',
         env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },

@@ -192,10 +192,9 @@ export class DataCodec {
     try {
       parsed = this.serializer?.parse(text);
     } catch (err) {
-      throw new MalformedItemError(
-        attribute,
-        `cannot be parsed by the serializer: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      // the parser's own message may quote the stored text (a session's data): only its name is kept
+      const name = err instanceof Error ? err.name : typeof err;
+      throw new MalformedItemError(attribute, `cannot be parsed by the serializer (its ${name})`);
     }
     if (typeof (parsed as { then?: unknown } | null)?.then === 'function') {
       throw new InvalidOptionError('serializer', 'parse must return the data, not a Promise');

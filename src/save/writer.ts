@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import type { LruCache } from '../cache.js';
 import { nowSec } from '../clock.js';
-import { SessionConflictError } from '../errors.js';
+import { SessionConflictError, SessionIdInUseError, StoreUnavailableError } from '../errors.js';
 import {
   type Item,
   type ItemFormat,
@@ -43,6 +43,40 @@ export interface SaveRequest<T> {
   overwrite: boolean;
 }
 
+type Data = Record<string, unknown>;
+
+/** One save waiting for its session's earlier saves in this process. */
+interface Job<T> {
+  s: SaveRequest<T>;
+  /** The data the request held before its own changes (what it loaded, unless it merged since). */
+  origin: Data;
+  /** Its own changes against `origin`. */
+  changes: OwnChanges;
+  resolve(record: SessionRecord<T> | null): void;
+  reject(err: unknown): void;
+}
+
+/** The saves of one session waiting in this process, and what the last of them wrote. */
+interface Queue<T> {
+  jobs: Job<T>[];
+  latest: SessionRecord<T> | undefined;
+}
+
+/** The saves written together: a new session or a whole replacement alone; else the saves in a row that re-apply changes. */
+function takeBatch<T>(jobs: Job<T>[]): Job<T>[] {
+  const first = jobs[0] as Job<T>;
+  if (first.s.loaded === null || first.s.overwrite) return [first];
+  const end = jobs.findIndex((j) => j.s.loaded === null || j.s.overwrite);
+  return end === -1 ? [...jobs] : jobs.slice(0, end);
+}
+
+/** The record of the highest version. */
+function newest<T>(records: (SessionRecord<T> | null | undefined)[]): SessionRecord<T> | null {
+  let best: SessionRecord<T> | null = null;
+  for (const r of records) if (r && (!best || r.version > best.version)) best = r;
+  return best;
+}
+
 /** What the writer needs of its engine. @internal */
 export interface WriterParts<T> {
   options: ResolvedOptions<T>;
@@ -72,61 +106,142 @@ export class SessionWriter<T> {
    * holds other requests' changes too, which this request must not count as its own.
    */
   readonly #origins = new WeakMap<SessionRecord<T>, Record<string, unknown>>();
+  /** Live items found with data that is not a session this store trusts. */
+  readonly #untrusted = new WeakSet<SessionRecord<T>>();
+  /** The saves of each session waiting in this process, and what the last of them wrote. */
+  readonly #queues = new Map<string, Queue<T>>();
 
   constructor(private readonly parts: WriterParts<T>) {}
 
   /**
    * Saves a session against what its request loaded; returns what a later save of the same request
-   * compares against: the session as now stored (or as before, when nothing was written).
+   * compares against: the session as now stored (or as before, when nothing was written). The changed
+   * saves of one session in this process wait for each other, and those waiting together are written
+   * as one: they would only conflict with each other.
    */
   async save(s: SaveRequest<T>): Promise<SessionRecord<T> | null> {
     const loaded = s.loaded;
     const origin = loaded ? (this.#origins.get(loaded) ?? (loaded.data as Record<string, unknown>)) : {};
-    let changes: OwnChanges | undefined;
-    let data = s.data;
-    let prepared = s.prepared;
-    if (loaded && origin !== loaded.data) {
-      // an earlier save of this request merged other requests' changes: keep them
-      changes = ownChanges(origin, s.prepared.plain, s.data as Record<string, unknown>);
-      data = applyChanges(loaded.data as Record<string, unknown>, changes) as T;
-      prepared = prepareData(data);
+    const changes = ownChanges(origin, s.prepared.plain, s.data as Record<string, unknown>);
+    if (loaded && !s.overwrite) {
+      // unchanged against what it last saw stored: at most the expiry moves, without waiting
+      const data = origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes) as T);
+      const digest = data === s.data ? s.prepared.digest : prepareData(data).digest;
+      if (digest === loaded.digest) return this.#touchLoaded(s.id, s.key, loaded, s.expires);
     }
-    if (loaded && prepared.digest === loaded.digest) return this.#touchLoaded(s, loaded, s.expires);
-    let base = loaded;
-    let expires = s.expires;
+    if (s.overwrite && loaded && s.prepared.digest === loaded.digest)
+      return this.#touchLoaded(s.id, s.key, loaded, s.expires);
+    let q = this.#queues.get(s.id);
+    if (!q) {
+      q = { jobs: [], latest: undefined };
+      this.#queues.set(s.id, q);
+    }
+    const queue = q;
+    return new Promise((resolve, reject) => {
+      queue.jobs.push({ s, origin, changes, resolve, reject });
+      if (queue.jobs.length === 1) void this.#drain(s.id, queue);
+    });
+  }
+
+  /** Writes the queued saves of one session, a batch at a time, until none is left. */
+  async #drain(id: string, q: Queue<T>): Promise<void> {
+    while (q.jobs.length > 0) {
+      const batch = takeBatch(q.jobs);
+      try {
+        const results = await this.#write(batch, q);
+        for (const [i, job] of batch.entries()) job.resolve(results[i] ?? null);
+      } catch (err) {
+        if (batch.length === 1 || err instanceof StoreUnavailableError) {
+          for (const job of batch) job.reject(err);
+        } else {
+          // what one save holds (too large, say) must not fail the others: each on its own
+          for (const job of batch)
+            await this.#write([job], q).then((r) => job.resolve(r[0] ?? null), job.reject);
+        }
+      }
+      q.jobs.splice(0, batch.length);
+    }
+    this.#queues.delete(id);
+  }
+
+  /**
+   * Writes a batch of saves of one session as one: each save's own changes applied, in order, onto
+   * the newest stored state known, over its version; after a conflict, onto the fresh copy again.
+   */
+  async #write(batch: Job<T>[], q: Queue<T>): Promise<(SessionRecord<T> | null)[]> {
+    const first = batch[0] as Job<T>;
+    const s = first.s;
+    const fresh0 = newest([q.latest, ...batch.map((j) => j.s.loaded)]);
+    const wanted = Math.max(...batch.map((j) => j.s.expires));
+    // a new session or a whole replacement is written as given; loaded saves re-apply their changes
+    const compose = (onto: SessionRecord<T> | null): T => {
+      if (s.overwrite || onto === null) return s.data;
+      // the common case: one save over what its request loaded is its data as given
+      if (batch.length === 1 && onto === s.loaded && first.origin === onto.data) return s.data;
+      return batch.reduce<Data>((data, job) => applyChanges(data, job.changes), onto.data as Data) as T;
+    };
+    let base = s.loaded === null && !s.overwrite ? null : fresh0;
+    for (const job of batch)
+      if (base && (job.s.loaded?.version ?? 0) < base.version) this.parts.recorder.conflicts++;
+    // a new session whose id this process just wrote: found as if its write had failed
+    let fresh: SessionRecord<T> | null | undefined = base === null && q.latest ? q.latest : undefined;
+    let data = compose(base);
+    let prepared = data === s.data ? s.prepared : prepareData(data);
+    // another request's later expiry is kept; this request's own may also move it earlier
+    let expires = base && base !== s.loaded ? Math.max(wanted, base.expiresAtSec) : wanted;
     for (let attempt = 1; ; attempt++) {
+      if (fresh !== undefined) {
+        if (!fresh) {
+          this.#gone(s.id, s.key, 'PutItem');
+          return batch.map((j) => j.s.loaded);
+        }
+        if (fresh.digest !== prepared.digest) {
+          // a new session never takes a live session's place: its id is not unique
+          if (s.loaded === null && !s.overwrite && !this.#untrusted.has(fresh))
+            throw new SessionIdInUseError();
+          if (attempt > maxSaveAttempts) throw new SessionConflictError(attempt - 1);
+          this.parts.recorder.conflicts += batch.length;
+          debug('session %s changed meanwhile (version %d): re-applying', keyTag(s.key), fresh.version);
+        }
+        base = fresh;
+        data = compose(fresh);
+        prepared = data === s.data ? s.prepared : prepareData(data);
+        expires = Math.max(wanted, fresh.expiresAtSec);
+      }
+      if (base && prepared.digest === base.digest) {
+        // what these saves hold is stored already (also: an earlier attempt that landed, its answer
+        // lost): at most the expiry moves
+        const touched = await this.#touchLoaded(s.id, s.key, base, expires);
+        return batch.map((j) => this.#keepOrigin(touched, j));
+      }
       const version = (base?.version ?? 0) + 1;
       const item = this.parts.format.toItem(s.key, data, prepared, expires, version);
       const failure = await this.#put(item, base ? base.version : null);
       if (failure === undefined) {
         this.parts.cache.set(s.id, expires);
         const record = { data: prepared.plain as T, expiresAtSec: expires, version, digest: prepared.digest };
-        if (data !== s.data) this.#origins.set(record, origin);
-        return record;
+        q.latest = record;
+        return batch.map((j) => this.#keepOrigin(record, j));
       }
-      const fresh = await this.#foundInstead(failure, s);
-      if (!fresh) {
-        this.#gone(s.id, s.key, 'PutItem');
-        return loaded;
+      fresh = await this.#foundInstead(failure, s);
+      if (fresh && attempt > 1) {
+        // a busy session: wait a random while (full jitter, so that concurrent savers spread out),
+        // then read it again, so that what is re-applied onto is a moment old, not the wait's length
+        await delay(Math.random() * Math.min(100, 4 * 2 ** attempt));
+        fresh = await this.#foundInstead(undefined, s);
       }
-      if (attempt >= maxSaveAttempts) throw new SessionConflictError(attempt);
-      this.parts.recorder.conflicts++;
-      debug('session %s changed meanwhile (version %d): re-applying this save', keyTag(s.key), fresh.version);
-      if (!s.overwrite) {
-        changes ??= ownChanges(origin, s.prepared.plain, s.data as Record<string, unknown>);
-        data = applyChanges(fresh.data as Record<string, unknown>, changes) as T;
-        prepared = prepareData(data);
-      }
-      expires = Math.max(s.expires, fresh.expiresAtSec);
-      base = fresh;
-      if (prepared.digest === fresh.digest) {
-        // what this request saves is there already: at most the expiry moves
-        if (data !== s.data) this.#origins.set(fresh, origin);
-        return this.#touchLoaded(s, fresh, expires);
-      }
-      // full jitter: concurrent savers of one session spread out instead of colliding again
-      await delay(Math.random() * Math.min(100, 4 * 2 ** attempt));
     }
+  }
+
+  /**
+   * `record` as a job's next `loaded`: a later save of the same request counts as its own only what
+   * it changes against the data it held (whole replacements hold no one else's data).
+   */
+  #keepOrigin(record: SessionRecord<T>, job: Job<T>): SessionRecord<T> {
+    if (job.s.overwrite || record.digest === job.s.prepared.digest) return record;
+    const next = { ...record };
+    this.#origins.set(next, applyChanges(job.origin, job.changes));
+    return next;
   }
 
   /**
@@ -142,17 +257,18 @@ export class SessionWriter<T> {
 
   /** An unchanged loaded session: the expiry alone, when it moves earlier or is due to move later. */
   async #touchLoaded(
-    s: SaveRequest<T>,
+    id: string,
+    key: string,
     loaded: SessionRecord<T>,
     expires: number,
   ): Promise<SessionRecord<T>> {
     if (expires >= loaded.expiresAtSec) {
       // another request of this process may have moved it already: the cache only saves that write
-      const stored = Math.max(loaded.expiresAtSec, this.parts.cache.get(s.id) ?? 0);
+      const stored = Math.max(loaded.expiresAtSec, this.parts.cache.get(id) ?? 0);
       if (expires < stored || !touchDue(stored, expires, this.parts.options.touchAfter, Date.now() / 1000))
         return loaded;
     }
-    if (!(await this.#writeExpiry(s.id, s.key, expires))) return loaded;
+    if (!(await this.#writeExpiry(id, key, expires))) return loaded;
     const touched = { ...loaded, expiresAtSec: expires };
     const origin = this.#origins.get(loaded);
     if (origin) this.#origins.set(touched, origin);
@@ -188,14 +304,15 @@ export class SessionWriter<T> {
   }
 
   /**
-   * The session a failed conditional write found: DynamoDB returned it, or it is read now; `null`
+   * The session a failed conditional write found: DynamoDB returned it, or it is read now (as when
+   * there is no `failure`); `null`
    * when it is gone. A live item whose data is not a session this store trusts (not sealed while
    * encryption is on) reads as no session: a new session or a whole replacement may take its place
    * (as an empty session of its version); a save of changes to what was loaded may not.
    */
   async #foundInstead(failure: unknown, s: SaveRequest<T>): Promise<SessionRecord<T> | null> {
     const key = s.key;
-    const returned: unknown = Reflect.get(failure as object, 'Item');
+    const returned: unknown = failure === undefined ? undefined : Reflect.get(failure as object, 'Item');
     let item = returned && typeof returned === 'object' ? (returned as Item) : undefined;
     if (!item) {
       const o = this.parts.options;
@@ -214,7 +331,9 @@ export class SessionWriter<T> {
     const version = this.parts.format.liveVersion(item, now);
     if (version === null || (s.loaded !== null && !s.overwrite)) return null;
     const empty = prepareData({});
-    return { data: empty.plain as T, expiresAtSec: now, version, digest: empty.digest };
+    const placeholder = { data: empty.plain as T, expiresAtSec: now, version, digest: empty.digest };
+    this.#untrusted.add(placeholder);
+    return placeholder;
   }
 
   /** A write not made because the session is gone: destroyed, deleted or expired since it was loaded. */

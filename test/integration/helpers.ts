@@ -126,7 +126,8 @@ export async function request(
 /** Listens on 127.0.0.1 on a free port; returns the base URL. */
 export function listen(server: Server): Promise<string> {
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () =>
+    // a deep accept queue: the concurrency tests open a thousand connections at once
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () =>
       resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
     );
   });

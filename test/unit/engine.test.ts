@@ -143,6 +143,21 @@ describe('per-user operations', () => {
     assert.deepEqual(await engine.get('q1'), { user: 'bob' });
   });
 
+  test("revoking a user's sessions skips one the lagging index still lists under the user", async () => {
+    const { table, engine } = setup({ userId: (s) => s.user as string | undefined });
+    await engine.set('mine', { user: 'ada' }, inAnHour(), { loaded: null });
+    await engine.set('moved', { user: 'ada' }, inAnHour(), { loaded: null });
+    const moved = await engine.load('moved');
+    await engine.set('moved', { user: 'bob' }, inAnHour(), { loaded: moved }); // another login took it over
+    table.staleIndex = [
+      ['session#mine', 'ada'],
+      ['session#moved', 'ada'],
+    ];
+    assert.deepEqual(await engine.destroyUserSessions('ada'), { destroyed: 1 });
+    assert.deepEqual(await engine.get('moved'), { user: 'bob' });
+    assert.equal(await engine.get('mine'), null);
+  });
+
   test('a bad user id is an InvalidArgumentError, before any call', async () => {
     const { engine, calls } = setup({ userId: () => 'x' });
     await assert.rejects(engine.listUserSessions(''), { code: 'ERR_INVALID_ARGUMENT', argument: 'userId' });

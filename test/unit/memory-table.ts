@@ -208,6 +208,11 @@ export class MemoryTable {
   readonly calls: Record<string, number> = {};
   /** Called before each call: throw from it to inject a fault. */
   beforeCall: ((operation: string, input: unknown) => void) | undefined;
+  /**
+   * An index that lags (DynamoDB's global secondary indexes are eventually consistent): when set,
+   * queries answer from these `[key, user id]` entries instead of the items.
+   */
+  staleIndex: [string, string][] | undefined;
 
   constructor(
     readonly tableName = 'sessions',
@@ -314,7 +319,13 @@ export class MemoryTable {
           throw new MemoryTableError('ValidationException', 'The table does not have the specified index');
         const wanted = input.ExpressionAttributeValues?.[':u']?.S;
         const start = input.ExclusiveStartKey?.[this.hashKey]?.S;
-        const matches = [...this.items.entries()]
+        const entries: [string, Item][] = this.staleIndex
+          ? this.staleIndex.map(([key, uid]) => [
+              key,
+              { [this.hashKey]: { S: key }, [attribute]: { S: uid } },
+            ])
+          : [...this.items.entries()];
+        const matches = entries
           .filter(([, item]) => item[attribute]?.S === wanted)
           .sort(([a], [b]) => (a < b ? -1 : 1))
           .filter(([key]) => start === undefined || key > start);

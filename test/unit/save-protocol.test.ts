@@ -219,11 +219,34 @@ describe('the conditions each write carries', () => {
     assert.equal(table.items.get('session#old')?.ver?.N, '1');
   });
 
-  test('a new session never overwrites a live one: it merges its keys onto it', async () => {
+  test("a new session never takes a live session's id: SessionIdInUseError, and the live one stays", async () => {
     const { a } = setup();
     await a.set('same-id', { user: 'ada', cart: [1] }, inAnHour(), { loaded: null });
-    await a.set('same-id', { user: 'bob' }, inAnHour(), { loaded: null });
-    assert.deepEqual(await a.get('same-id'), { cart: [1], user: 'bob' });
+    await assert.rejects(a.set('same-id', { user: 'bob' }, inAnHour(), { loaded: null }), {
+      name: 'SessionIdInUseError',
+      code: 'ERR_SESSION_ID_IN_USE',
+    });
+    assert.deepEqual(await a.get('same-id'), { cart: [1], user: 'ada' });
+  });
+
+  test('a new session whose first attempt landed (its answer lost, the call retried) is a success', async () => {
+    const { table } = setup();
+    let first = true;
+    const put = table.transport().putItem;
+    const transport = { ...table.transport() };
+    // the write lands, then the answer is lost and the same put is sent again
+    transport.putItem = async (input) => {
+      if (first) {
+        first = false;
+        await put(input);
+      }
+      return put(input);
+    };
+    const engine = engineOn(transport);
+    const written = await engine.set('retried', { user: 'ada' }, inAnHour(), { loaded: null });
+    assert.deepEqual(written?.data, { user: 'ada' });
+    assert.deepEqual(await engine.get('retried'), { user: 'ada' });
+    assert.equal(engine.stats().conflicts, 0);
   });
 
   test('a new session may take the id of an expired item', async () => {

@@ -157,6 +157,23 @@ describe('the envelope: compression, serializer, encryption', () => {
     }
   });
 
+  test('a serializer that cannot parse the stored text: a malformed item whose message quotes none of it', () => {
+    const serializer = {
+      stringify: (d: unknown) => JSON.stringify(d),
+      parse: (t: string) => {
+        throw new SyntaxError(`Unexpected token in "${t}"`);
+      },
+    };
+    const codec = new DataCodec(undefined, serializer, undefined);
+    assert.throws(
+      () => codec.decode({ S: 'secret-token-123' }, 'sess', 'k'),
+      (e: unknown) =>
+        e instanceof MalformedItemError &&
+        !e.message.includes('secret-token-123') &&
+        /SyntaxError/.test(e.message),
+    );
+  });
+
   test('with encryption on, data that is not sealed reads as no session', () => {
     const codec = new DataCodec(undefined, undefined, ring);
     assert.equal(codec.decode({ M: marshalMap(plain) }, 'sess', 'k'), null);
