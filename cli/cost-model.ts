@@ -28,6 +28,11 @@ export interface CostInputs {
   consistent: boolean;
   /** Stored size / original size, in (0, 1]; `0.5` halves item size and storage. */
   compressRatio: number;
+  /**
+   * Regions the table is replicated to (a DynamoDB global table); `1` is a single-region table.
+   * Every replica applies every write and bills it as a replicated write; reads stay local.
+   */
+  regions: number;
   billing: CostBilling;
   /** Provisioned billing: the least WCU provisioned, for write bursts. */
   burstWcu: number;
@@ -43,11 +48,19 @@ export interface CostInputs {
   priceReadMillion: number;
   /** On-demand: $ per million write request units. */
   priceWriteMillion: number;
+  /** Global table, provisioned: $ per replicated write capacity unit (rWCU) per hour. */
+  priceRwcuHour: number;
+  /** Global table, on-demand: $ per million replicated write request units (rWRU). */
+  priceReplicatedWriteMillion: number;
+  /** Global table: $ per GB sent to another region (cross-Region data transfer). */
+  priceTransferGb: number;
 }
 
 /**
  * The defaults: the common worked example (provisioned, eventually consistent reads, 2 KB sessions,
- * 100,000 requests per minute) and us-east-1 standard-table-class prices.
+ * 100,000 requests per minute, one region) and us-east-1 standard-table-class prices. Replicated
+ * write units cost the same as single-region ones ("Understanding Amazon DynamoDB billing for global
+ * tables", DynamoDB Developer Guide); $0.02/GB is the transfer from us-east-1 to most other regions.
  * @public
  */
 export const COST_DEFAULTS: Readonly<CostInputs> = Object.freeze({
@@ -60,6 +73,7 @@ export const COST_DEFAULTS: Readonly<CostInputs> = Object.freeze({
   sessionMinutes: 30,
   consistent: false,
   compressRatio: 1,
+  regions: 1,
   billing: 'provisioned',
   burstWcu: 100,
   hoursPerMonth: 720,
@@ -68,6 +82,9 @@ export const COST_DEFAULTS: Readonly<CostInputs> = Object.freeze({
   priceGbMonth: 0.25,
   priceReadMillion: 0.125,
   priceWriteMillion: 0.625,
+  priceRwcuHour: 0.00065,
+  priceReplicatedWriteMillion: 0.625,
+  priceTransferGb: 0.02,
 });
 
 /** Reads or writes of one month and what they cost. @public */
@@ -84,14 +101,49 @@ export interface CostLine {
   cost: number;
 }
 
+/**
+ * The replicated writes of a global table (`regions` > 1): every replica applies every write of the
+ * table, billed in its region as replicated write units (rWCU provisioned, rWRU on demand). A TTL
+ * delete is free where it happens and a replicated write in each other replica.
+ * @public
+ */
+export interface CostReplication {
+  regions: number;
+  /** The table's writes a month (new, updates, touches): each replica applies all of them. */
+  writesPerMonth: number;
+  /** TTL deletes a month, one per session (`newPerMonth`), each replicated to `regions - 1` replicas. */
+  ttlDeletesPerMonth: number;
+  /** Replicated write units per write or delete: `ceil(KB)`. */
+  unitsPerOp: number;
+  /** Replicated write units a month, all replicas together. */
+  unitsPerMonth: number;
+  /** rWCU one replica needs: its share of `unitsPerMonth`, per second. */
+  unitsNeededPerReplica: number;
+  /** Provisioned: whole rWCU in each replica (at least `burstWcu`); `null` on demand. */
+  provisionedPerReplica: number | null;
+  /** $ per month of replicated writes, all replicas. */
+  writeCost: number;
+  /** GB a month sent to other regions: every written item to each other replica. */
+  transferGb: number;
+  /** $ per month of cross-Region data transfer. */
+  transferCost: number;
+}
+
 /** The result of `estimateCost`. @public */
 export interface CostEstimate {
   inputs: CostInputs;
   /** Item size after compression, KB. */
   itemKb: number;
   reads: CostLine;
+  /**
+   * The table's writes as a single-region table bills them (WCU or WRU). With `regions` > 1,
+   * `replication` bills them instead and `writes.cost` is not part of `total`.
+   */
   writes: CostLine & { newPerMonth: number; updatesPerMonth: number; touchesPerMonth: number };
-  storage: { gb: number; cost: number };
+  /** `null` for a single-region table. */
+  replication: CostReplication | null;
+  /** `gb` in each replica; `cost` for all of them. */
+  storage: { gb: number; replicas: number; cost: number };
   /** $ per month, unrounded. */
   total: number;
   /** $ per month, rounded to whole dollars. */
@@ -131,6 +183,9 @@ function check(inputs: CostInputs): void {
   if (inputs.compressRatio <= 0 || inputs.compressRatio > 1) {
     throw new InvalidOptionError('compressRatio', `expected a ratio in (0, 1], got ${inputs.compressRatio}`);
   }
+  if (!Number.isInteger(inputs.regions) || inputs.regions < 1) {
+    throw new InvalidOptionError('regions', `expected a whole number >= 1, got ${inputs.regions}`);
+  }
 }
 
 /** Touch writes per month: every unmodified read at `touchAfter: 0`, else one per window of use. */
@@ -159,12 +214,45 @@ function line(perMonth: number, unitsPerOp: number, i: CostInputs, prices: [numb
   };
 }
 
+/** What the replicas of a global table add: replicated writes and cross-Region transfer. */
+function replicationOf(i: CostInputs, writesPerMonth: number, itemKb: number): CostReplication | null {
+  const n = i.regions;
+  if (n === 1) return null;
+  const unitsPerOp = units(itemKb);
+  const ttlDeletesPerMonth = i.newPerMonth;
+  const unitsPerMonth = (writesPerMonth * n + ttlDeletesPerMonth * (n - 1)) * unitsPerOp;
+  const unitsNeededPerReplica = unitsPerMonth / n / (i.hoursPerMonth * 3600);
+  // every replica is a table of its own: each keeps the burst floor
+  const provisionedPerReplica =
+    i.billing === 'provisioned' ? Math.max(units(unitsNeededPerReplica), units(i.burstWcu)) : null;
+  const writeCost =
+    provisionedPerReplica === null
+      ? (unitsPerMonth / 1e6) * i.priceReplicatedWriteMillion
+      : n * provisionedPerReplica * i.hoursPerMonth * i.priceRwcuHour;
+  const transferGb = (writesPerMonth * itemKb * (n - 1)) / 1e6;
+  return {
+    regions: n,
+    writesPerMonth,
+    ttlDeletesPerMonth,
+    unitsPerOp,
+    unitsPerMonth,
+    unitsNeededPerReplica,
+    provisionedPerReplica,
+    writeCost,
+    transferGb,
+    transferCost: transferGb * i.priceTransferGb,
+  };
+}
+
 /**
  * Estimates the monthly cost of a session table.
  * Reads: `rpm` GetItems, each `ceil(KB / 4)` RCU, halved when eventually consistent. Writes: new
  * sessions, updates and touches, each `ceil(KB)` WCU (an expiry-only update is billed as the whole
  * item). Provisioned capacity is whole units of the average load; writes get at least `burstWcu`.
- * On demand, each unit is billed per request. Storage: KB x stored / 1,000,000 GB.
+ * On demand, each unit is billed per request. Storage: KB x stored / 1,000,000 GB, in each replica.
+ * A global table (`regions` > 1) bills every write in every replica as replicated write units, and
+ * the TTL delete of each session in every replica but one, plus the written items sent to the other
+ * regions; reads stay in their region, so their total is the same.
  * @param overrides - inputs that differ from `COST_DEFAULTS`
  * @throws InvalidOptionError naming the first bad input
  * @example
@@ -188,14 +276,17 @@ export function estimateCost(overrides: Partial<CostInputs> = {}): CostEstimate 
     w.provisioned = units(i.burstWcu);
     w.cost = w.provisioned * i.hoursPerMonth * i.priceWcuHour;
   }
+  const replication = replicationOf(i, writesPerMonth, itemKb);
   const gb = (itemKb * i.stored) / 1e6;
-  const storage = { gb, cost: gb * i.priceGbMonth };
-  const total = reads.cost + w.cost + storage.cost;
+  const storage = { gb, replicas: i.regions, cost: gb * i.regions * i.priceGbMonth };
+  const writing = replication ? replication.writeCost + replication.transferCost : w.cost;
+  const total = reads.cost + writing + storage.cost;
   return {
     inputs: i,
     itemKb,
     reads,
     writes: { ...w, newPerMonth: i.newPerMonth, updatesPerMonth: i.updatesPerMonth, touchesPerMonth },
+    replication,
     storage,
     total,
     totalRounded: Math.round(total),

@@ -31,6 +31,8 @@ function writeLines(e: CostEstimate): string[] {
     `${num(w.newPerMonth)} new + ${num(w.updatesPerMonth)} updates + ${num(w.touchesPerMonth)} ${touches}`,
     `= ${num(w.perMonth)} writes/month = ${num(w.perSecond, 2)} writes/s`,
   ];
+  // a global table bills its writes as replicated writes instead
+  if (e.replication) return head;
   if (w.provisioned === null) {
     const wu = (w.perMonth * w.unitsPerOp) / 1e6;
     return [
@@ -46,19 +48,60 @@ function writeLines(e: CostEstimate): string[] {
   ];
 }
 
+/** A global table's replicated writes and transfer, worked out. */
+function replicaLines(e: CostEstimate): string[] {
+  const r = e.replication;
+  if (!r) return [];
+  const i = e.inputs;
+  const others = r.regions - 1;
+  const where = others === 1 ? 'the other region' : `${num(others)} other regions`;
+  const unit = r.provisionedPerReplica === null ? 'rWRU' : 'rWCU';
+  const lines = [
+    `${r.regions} regions: every replica applies every write, and the TTL delete of each session in ${where}`,
+    `${num(r.writesPerMonth)} writes x ${num(r.unitsPerOp)} ${unit} x ${r.regions} replicas + ` +
+      `${num(r.ttlDeletesPerMonth)} TTL deletes x ${num(r.unitsPerOp)} ${unit} x ${others} ` +
+      `= ${num(r.unitsPerMonth / 1e6, 2)} M replicated write units/month`,
+  ];
+  if (r.provisionedPerReplica === null) {
+    lines.push(
+      `Replicated writes: ${num(r.unitsPerMonth / 1e6, 2)} M rWRU x $${i.priceReplicatedWriteMillion}/M = ${usd(r.writeCost)}`,
+    );
+  } else {
+    const floor = r.provisionedPerReplica > units(r.unitsNeededPerReplica);
+    lines.push(
+      `= ${num(r.unitsNeededPerReplica, 1)} rWCU per replica -> ${num(r.provisionedPerReplica)} rWCU provisioned ` +
+        `per replica${floor ? ` (at least --burst-wcu ${num(i.burstWcu)})` : ''}`,
+      `Replicated writes: ${r.regions} replicas x ${num(r.provisionedPerReplica)} rWCU x ${num(i.hoursPerMonth)} h ` +
+        `x $${i.priceRwcuHour} = ${usd(r.writeCost)}`,
+    );
+  }
+  lines.push(
+    `Transfer: ${num(r.writesPerMonth)} writes x ${num(e.itemKb, 2)} KB to ${where} = ` +
+      `${num(r.transferGb, 2)} GB x $${i.priceTransferGb} = ${usd(r.transferCost)}`,
+  );
+  return lines;
+}
+
+/** Provisioned write capacity: WCU, or rWCU in each replica of a global table. */
+function writeCapacity(e: CostEstimate): string {
+  const perReplica = e.replication?.provisionedPerReplica;
+  return perReplica == null ? `${num(e.writes.provisioned ?? 0)} WCU` : `${num(perReplica)} rWCU per replica`;
+}
+
 /** What each variant changes, in a few words. */
 function variantDetail(v: CostVariant, base: CostEstimate): string {
   const e = v.estimate;
   const [ru, wu] = unitNames(e.inputs.billing);
   if (e.inputs.billing !== base.inputs.billing) {
+    const writePrice = e.replication ? e.inputs.priceReplicatedWriteMillion : e.inputs.priceWriteMillion;
     return e.reads.provisioned === null
-      ? `per request: $${e.inputs.priceReadMillion}/M read units, $${e.inputs.priceWriteMillion}/M write units`
-      : `${num(e.reads.provisioned)} RCU, ${num(e.writes.provisioned ?? 0)} WCU provisioned`;
+      ? `per request: $${e.inputs.priceReadMillion}/M read units, $${writePrice}/M ${e.replication ? 'replicated ' : ''}write units`
+      : `${num(e.reads.provisioned)} RCU, ${writeCapacity(e)} provisioned`;
   }
   if (e.inputs.consistent !== base.inputs.consistent) return `${num(e.reads.unitsPerOp, 1)} ${ru} per read`;
   if (e.inputs.touchAfter !== base.inputs.touchAfter) {
     const more = e.writes.perSecond - base.writes.perSecond;
-    const capacity = e.writes.provisioned === null ? '' : `, ${num(e.writes.provisioned)} WCU provisioned`;
+    const capacity = e.writes.provisioned === null ? '' : `, ${writeCapacity(e)} provisioned`;
     return `${more >= 0 ? '+' : ''}${num(more, 1)} writes/s${capacity}`;
   }
   return `${num(e.itemKb, 2)} KB items: ${num(e.writes.unitsPerOp)} ${wu} per write, ${num(e.storage.gb, 2)} GB stored`;
@@ -81,6 +124,12 @@ function variantLines(variants: CostVariant[], base: CostEstimate): string[] {
   );
 }
 
+function writeSum(e: CostEstimate): string {
+  const r = e.replication;
+  if (!r) return `${usd(e.writes.cost)} writes`;
+  return `${usd(r.writeCost)} replicated writes + ${usd(r.transferCost)} transfer`;
+}
+
 function unitNames(billing: CostBilling): [string, string] {
   return billing === 'provisioned' ? ['RCU', 'WCU'] : ['RRU', 'WRU'];
 }
@@ -92,8 +141,10 @@ function unitNames(billing: CostBilling): [string, string] {
 export function formatCost(e: CostEstimate, variants: CostVariant[] = []): string {
   const i = e.inputs;
   const reads = i.consistent ? 'strongly consistent reads' : 'eventually consistent reads';
+  const global = e.replication ? `, global table in ${i.regions} regions` : '';
   const billing =
-    i.billing === 'provisioned' ? `provisioned capacity, ${num(i.hoursPerMonth)} h/month` : 'on-demand';
+    (i.billing === 'provisioned' ? `provisioned capacity, ${num(i.hoursPerMonth)} h/month` : 'on-demand') +
+    global;
   const [ru, wu] = unitNames(i.billing);
   const compressed = i.compressRatio < 1 ? ` (${num(i.sessionKb, 2)} KB x ${i.compressRatio})` : '';
   const pad = (label: string, lines: string[]) =>
@@ -105,12 +156,13 @@ export function formatCost(e: CostEstimate, variants: CostVariant[] = []): strin
     ]),
     ...pad('Reads:', readLines(e)),
     ...pad('Writes:', writeLines(e)),
+    ...pad('Replicas:', replicaLines(e)),
     ...pad('Storage:', [
-      `${num(i.stored)} sessions x ${num(e.itemKb, 2)} KB = ${num(e.storage.gb, 2)} GB x $${i.priceGbMonth} = ${usd(e.storage.cost)}`,
+      `${num(i.stored)} sessions x ${num(e.itemKb, 2)} KB = ${num(e.storage.gb, 2)} GB${e.replication ? ` x ${i.regions} replicas` : ''} x $${i.priceGbMonth} = ${usd(e.storage.cost)}`,
     ]),
     '',
     `Total: ${dollars(e.totalRounded)}/month`,
-    `  ${usd(e.reads.cost)} reads + ${usd(e.writes.cost)} writes + ${usd(e.storage.cost)} storage = ${usd(e.total)}`,
+    `  ${usd(e.reads.cost)} reads + ${writeSum(e)} + ${usd(e.storage.cost)} storage = ${usd(e.total)}`,
   ];
   if (variants.length) out.push('', 'What changes:', ...variantLines(variants, e));
   return `${out.join('\n')}\n`;

@@ -1,12 +1,11 @@
 /**
- * Table checks of the `dynamodb-sessions` CLI: key schema, TTL, user index and the permissions the
- * store needs, each with how to fix it.
+ * Table checks of the `dynamodb-sessions` CLI: key schema, TTL, user index, the replicas of a
+ * global table and the permissions the store needs, each with how to fix it.
  */
 import { randomUUID } from 'node:crypto';
 import {
   DeleteItemCommand,
   DescribeTableCommand,
-  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -15,61 +14,20 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DEFAULTS } from '../src/index.js';
-
-/** What the table should look like, and where it is. @internal */
-export interface TableSpec {
-  tableName: string;
-  hashKey: string;
-  expiresAttribute: string;
-  /** The user index to check; `undefined` when not asked. */
-  userIndex: string | undefined;
-  userIdAttribute: string;
-  /** For the fix commands. */
-  region: string | undefined;
-  endpoint: string | undefined;
-}
-
-/** One check's outcome. @internal */
-export interface Check {
-  name: string;
-  status: 'ok' | 'problem' | 'skipped';
-  message: string;
-  /** How to fix a problem. */
-  fix?: string;
-}
-
-const ok = (name: string, message: string): Check => ({ name, status: 'ok', message });
-const problem = (name: string, message: string, fix: string): Check => ({
-  name,
-  status: 'problem',
-  message,
-  fix,
-});
-const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
-const quote = (s: string) => (/^[\w.:/@#=,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
-
-/** `npx dynamodb-sessions create-table ...` for this table. @internal */
-export function createCommand(spec: TableSpec): string {
-  const args = ['npx dynamodb-sessions create-table --table', quote(spec.tableName)];
-  if (spec.hashKey !== DEFAULTS.hashKey) args.push('--hash-key', spec.hashKey);
-  if (spec.expiresAttribute !== DEFAULTS.expiresAttribute)
-    args.push('--ttl-attribute', spec.expiresAttribute);
-  if (spec.userIndex) args.push('--user-index');
-  if (spec.userIndex && spec.userIndex !== DEFAULTS.userIndex) args.push('--index-name', spec.userIndex);
-  if (spec.userIndex && spec.userIdAttribute !== DEFAULTS.userIdAttribute)
-    args.push('--user-attribute', spec.userIdAttribute);
-  if (spec.region) args.push('--region', spec.region);
-  if (spec.endpoint) args.push('--endpoint', spec.endpoint);
-  return args.join(' ');
-}
-
-function awsCommand(spec: TableSpec, command: string, ...args: string[]): string {
-  const where = [
-    ...(spec.region ? ['--region', spec.region] : []),
-    ...(spec.endpoint ? ['--endpoint-url', spec.endpoint] : []),
-  ];
-  return ['aws dynamodb', command, '--table-name', quote(spec.tableName), ...args, ...where].join(' ');
-}
+import {
+  accessFix,
+  awsCommand,
+  type Check,
+  createCommand,
+  errorText,
+  LOCAL_INDEX_HINT,
+  ok,
+  problem,
+  type TableSpec,
+} from './check.js';
+import { isLoopback } from './connect.js';
+import { globalTableChecks, isStronglyConsistent, replicaTtls } from './replicas.js';
+import { checkTtl, describeTtl } from './ttl.js';
 
 /** Describes the table; a problem when it is missing, unreadable or not ACTIVE. @internal */
 export async function checkTable(
@@ -92,21 +50,17 @@ export async function checkTable(
   } catch (err) {
     if (err instanceof Error && err.name === 'ResourceNotFoundException') {
       const where = spec.region ? ` in ${spec.region}` : '';
-      return {
-        check: problem(name, `table "${spec.tableName}" not found${where}`, createCommand(spec)),
-      };
+      // DynamoDB Local keeps a database per access key id and region
+      const local = spec.endpoint
+        ? '\nor, if the app made it: use the access key id and region the app uses (DynamoDB Local ' +
+          'keeps a database for each, unless started with -sharedDb)'
+        : '';
+      const fix = `${createCommand(spec)}${local}`;
+      return { check: problem(name, `table "${spec.tableName}" not found${where}`, fix) };
     }
-    return {
-      check: problem(name, `cannot describe the table: ${errorText(err)}`, accessFix(err, 'DescribeTable')),
-    };
+    const fix = accessFix(err, 'DescribeTable', 'the table', spec);
+    return { check: problem(name, `cannot describe the table: ${errorText(err)}`, fix) };
   }
-}
-
-function accessFix(err: unknown, action: string, resource = 'the table'): string {
-  if (err instanceof Error && err.name === 'AccessDeniedException') {
-    return `allow dynamodb:${action} on ${resource} for these credentials`;
-  }
-  return 'check the credentials, --region and --endpoint';
 }
 
 /** The key schema must be one partition key of type S with the expected name. @internal */
@@ -133,48 +87,6 @@ export function checkKeySchema(table: TableDescription, spec: TableSpec): Check 
   return ok(name, `partition key "${hash}" of type S, no sort key`);
 }
 
-/** TTL must be on (or turning on) for the expiry attribute. @internal */
-export async function checkTtl(client: DynamoDBClient, spec: TableSpec): Promise<Check> {
-  const name = 'ttl';
-  const attr = spec.expiresAttribute;
-  const enable = awsCommand(
-    spec,
-    'update-time-to-live',
-    '--time-to-live-specification',
-    `Enabled=true,AttributeName=${attr}`,
-  );
-  try {
-    const out = await client.send(new DescribeTimeToLiveCommand({ TableName: spec.tableName }));
-    const status = out.TimeToLiveDescription?.TimeToLiveStatus ?? 'DISABLED';
-    const on = out.TimeToLiveDescription?.AttributeName;
-    if ((status === 'ENABLED' || status === 'ENABLING') && on === attr) {
-      return ok(name, `TTL is ${status === 'ENABLED' ? 'on' : 'turning on'}: attribute "${attr}"`);
-    }
-    if (status === 'ENABLED' || status === 'ENABLING') {
-      return problem(
-        name,
-        `TTL is on attribute "${on}", not "${attr}"`,
-        `pass --ttl-attribute ${on} here and expiresAttribute: '${on}' to the store, or move TTL ` +
-          `(disable it, wait until it is DISABLED, then: ${enable})`,
-      );
-    }
-    if (status === 'DISABLING') {
-      return problem(name, 'TTL is being disabled', `once it is DISABLED: ${enable}`);
-    }
-    return problem(
-      name,
-      `TTL is off: expired sessions are never deleted and storage keeps growing`,
-      `${enable}\nor: ${createCommand(spec)}`,
-    );
-  } catch (err) {
-    return problem(
-      name,
-      `cannot read the TTL status: ${errorText(err)}`,
-      accessFix(err, 'DescribeTimeToLive'),
-    );
-  }
-}
-
 /** The user index must exist, be ACTIVE and have the user id (type S) as its partition key. @internal */
 export function checkUserIndex(table: TableDescription, spec: TableSpec): Check {
   const name = 'user index';
@@ -190,18 +102,15 @@ export function checkUserIndex(table: TableDescription, spec: TableSpec): Check 
     const create =
       `[{"Create":{"IndexName":"${index}","KeySchema":[{"AttributeName":"${uid}","KeyType":"HASH"}],` +
       `"Projection":{"ProjectionType":"KEYS_ONLY"}${throughput}}}]`;
-    return problem(
-      name,
-      `no global secondary index "${index}"`,
-      awsCommand(
-        spec,
-        'update-table',
-        '--attribute-definitions',
-        `AttributeName=${uid},AttributeType=S`,
-        '--global-secondary-index-updates',
-        `'${create}'`,
-      ),
+    const update = awsCommand(
+      spec,
+      'update-table',
+      '--attribute-definitions',
+      `AttributeName=${uid},AttributeType=S`,
+      '--global-secondary-index-updates',
+      `'${create}'`,
     );
+    return problem(name, `no global secondary index "${index}"`, `${createCommand(spec)}\nor: ${update}`);
   }
   const hash = gsi.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
   const type = table.AttributeDefinitions?.find((a) => a.AttributeName === hash)?.AttributeType;
@@ -214,10 +123,11 @@ export function checkUserIndex(table: TableDescription, spec: TableSpec): Check 
     );
   }
   if (gsi.IndexStatus !== 'ACTIVE') {
+    const local = spec.endpoint && isLoopback(spec.endpoint) ? `\nor: ${LOCAL_INDEX_HINT}` : '';
     return problem(
       name,
       `index "${index}" is ${gsi.IndexStatus}`,
-      'wait until it is ACTIVE, then run this again',
+      `wait until it is ACTIVE, then run this again${local}`,
     );
   }
   return ok(name, `index "${index}" on "${uid}" (S) is ACTIVE`);
@@ -304,15 +214,30 @@ export async function checkAccess(
   return checks;
 }
 
+/** Where the checks run: the region of `client`, and clients for the other replicas' regions. @internal */
+export interface Where {
+  region: string;
+  /** A client for another region; `undefined` when it cannot be reached (an --endpoint reaches one). */
+  clientFor(region: string): DynamoDBClient | undefined;
+}
+
 /** Every check, in order; later checks are skipped when what they need is broken. @internal */
-export async function runChecks(client: DynamoDBClient, spec: TableSpec, access: boolean): Promise<Check[]> {
+export async function runChecks(
+  client: DynamoDBClient,
+  spec: TableSpec,
+  access: boolean,
+  where: Where,
+): Promise<Check[]> {
   const { check, table } = await checkTable(client, spec);
   if (!table) return [check];
   const checks = [check];
   const schema = checkKeySchema(table, spec);
-  checks.push(schema, await checkTtl(client, spec));
+  const ttl = await describeTtl(client, spec.tableName);
+  checks.push(schema, checkTtl(ttl, spec, isStronglyConsistent(table)));
   const index = spec.userIndex ? checkUserIndex(table, spec) : undefined;
   if (index) checks.push(index);
+  const ttls = await replicaTtls(table, spec, where.region, ttl, where.clientFor);
+  checks.push(...globalTableChecks(table, spec, where.region, ttls));
   if (!access) return checks;
   if (schema.status !== 'ok' || check.status !== 'ok') {
     checks.push({

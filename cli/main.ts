@@ -1,13 +1,18 @@
 /**
  * The `dynamodb-sessions` command: `create-table`, `doctor` and `cost`.
- * Exit codes: 0 ok, 1 problems found or DynamoDB failed, 2 bad command line.
+ * Exit codes: 0 ok, 1 problems found, DynamoDB failed or no credentials/region, 2 bad command line.
  */
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, DEFAULTS, InvalidOptionError } from '../src/index.js';
+import { type CreateTableResult, createTable, DEFAULTS, InvalidOptionError } from '../src/index.js';
+import { type Check, formatChecks, LOCAL_INDEX_HINT, type TableSpec } from './check.js';
+import { type Connection, connect, isLoopback, SetupError } from './connect.js';
 import { COST_DEFAULTS, type CostInputs, costVariants, estimateCost } from './cost-model.js';
 import { formatCost } from './cost-report.js';
-import { type Check, runChecks, type TableSpec } from './doctor.js';
+import { checkTable, runChecks } from './doctor.js';
+import { silenceNodeVersionNotice } from './quiet-sdk.js';
+
+// before any client is made: the SDK checks when it makes the first one
+silenceNodeVersionNotice();
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -51,13 +56,13 @@ const tableOptions: OptionSpec = {
 const tableFlags: [string, string][] = [
   ['--table NAME', 'table name (required)'],
   ['--region R', 'AWS region (default: the SDK chain, e.g. AWS_REGION)'],
-  ['--endpoint URL', 'DynamoDB endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local'],
+  ['--endpoint URL', 'DynamoDB endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local (any keys)'],
   ['--hash-key NAME', `partition key name, type S (default ${DEFAULTS.hashKey})`],
   [
     '--ttl-attribute NAME',
     `expiry attribute, epoch seconds, with TTL on it (default ${DEFAULTS.expiresAttribute})`,
   ],
-  ['--user-index', 'the global secondary index for per-user operations'],
+  ['--user-index', 'the global secondary index for per-user operations (added to an existing table)'],
   ['--index-name NAME', `its name (default ${DEFAULTS.userIndex})`],
   ['--user-attribute NAME', `its partition key, the user id (default ${DEFAULTS.userIdAttribute})`],
 ];
@@ -94,31 +99,14 @@ function tableSpec(v: Values): TableSpec {
   };
 }
 
-/** A client for the given endpoint or the default chain, with bounded retries and timeouts. */
-async function clientOf(spec: TableSpec): Promise<{ client: DynamoDBClient; region: string }> {
-  const client = new DynamoDBClient({
-    ...(spec.region !== undefined && { region: spec.region }),
-    ...(spec.endpoint !== undefined && { endpoint: spec.endpoint }),
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
-  });
-  try {
-    return { client, region: await client.config.region() };
-  } catch {
-    client.destroy();
-    throw new UsageError('no AWS region: pass --region or set AWS_REGION');
-  }
-}
-
-function report(checks: Check[]): string {
-  const lines = checks.map((c) => {
-    // a fix may offer alternatives, one a line
-    const fix = (c.fix?.split('\n') ?? []).map((l, n) => `\n           ${n ? '' : 'fix: '}${l}`).join('');
-    return `  ${c.status.padEnd(8)} ${c.message}${fix}`;
-  });
-  const problems = checks.filter((c) => c.status === 'problem').length;
-  lines.push(problems ? `${problems} problem${problems > 1 ? 's' : ''} found.` : 'All checks passed.');
-  return lines.join('\n');
+/** Connects as the flags say; what was filled in for DynamoDB Local is told on stderr. */
+async function connectTo(spec: TableSpec): Promise<Connection> {
+  const connection = await connect(spec);
+  for (const note of connection.notes) process.stderr.write(`dynamodb-sessions: note: ${note}\n`);
+  // the output and the fix commands name the region and endpoint used, however they were found
+  spec.region ??= connection.region;
+  spec.endpoint ??= connection.endpoint;
+  return connection;
 }
 
 const hasProblem = (checks: Check[]) => checks.some((c) => c.status === 'problem');
@@ -142,13 +130,49 @@ function billingOf(v: Values): 'on-demand' | 'provisioned' {
   return billing;
 }
 
+/**
+ * Seconds `create-table` waits for a new table, or for an index DynamoDB fills from existing items:
+ * minutes on AWS, a moment on DynamoDB Local (or never, see `LOCAL_INDEX_HINT`).
+ */
+const waitSeconds = (spec: TableSpec) => (spec.endpoint && isLoopback(spec.endpoint) ? 60 : 600);
+
+/** Tells, before the wait, that an existing table is getting its index: on AWS that takes minutes. */
+async function announceIndex(client: Connection['client'], spec: TableSpec): Promise<void> {
+  if (!spec.userIndex) return;
+  const { table } = await checkTable(client, spec);
+  if (!table || table.GlobalSecondaryIndexes?.some((g) => g.IndexName === spec.userIndex)) return;
+  process.stderr.write(
+    `dynamodb-sessions: adding index "${spec.userIndex}" to table "${spec.tableName}"; DynamoDB fills ` +
+      `it from the existing items, which can take minutes (waiting up to ${waitSeconds(spec)} s)\n`,
+  );
+}
+
+function createdText(spec: TableSpec, result: CreateTableResult, capacity: string, region: string): string {
+  const index = spec.userIndex ? `index "${spec.userIndex}" on "${spec.userIdAttribute}" (S, keys only)` : '';
+  if (result.created) {
+    const withIndex = index ? ` with ${index}` : '';
+    return `Created table "${spec.tableName}" (partition key ${spec.hashKey}: S, ${capacity})${withIndex} in ${region}.`;
+  }
+  const exists = `Table "${spec.tableName}" already exists in ${region}.`;
+  if (!index) return exists;
+  const local = spec.endpoint && isLoopback(spec.endpoint) ? ` (${LOCAL_INDEX_HINT})` : '';
+  const building =
+    result.indexStatus === 'ACTIVE'
+      ? ''
+      : ` It is ${result.indexStatus}: run doctor --user-index later${local}.`;
+  if (!result.indexCreated) return `${exists} It has ${index}.${building}`;
+  return `${exists} Added ${index}.${building}`;
+}
+
 async function runCreateTable(v: Values): Promise<number> {
   const spec = tableSpec(v);
   const billing = billingOf(v);
   const rcu = integer(v, 'rcu');
   const wcu = integer(v, 'wcu');
-  const { client, region } = await clientOf(spec);
+  const connection = await connectTo(spec);
+  const { client, region, notes } = connection;
   try {
+    await announceIndex(client, spec);
     const result = await createTable(client, {
       tableName: spec.tableName,
       hashKey: spec.hashKey,
@@ -158,24 +182,22 @@ async function runCreateTable(v: Values): Promise<number> {
       billing,
       ...(rcu !== undefined && { readCapacity: rcu }),
       ...(wcu !== undefined && { writeCapacity: wcu }),
+      waitSeconds: waitSeconds(spec),
     }).catch((err: unknown) => {
-      throw new Error(`cannot create table "${spec.tableName}" in ${region}: ${errorText(err)}`, {
+      throw new Error(`create-table "${spec.tableName}" in ${region} failed: ${errorText(err)}`, {
         cause: err,
       });
     });
-    const checks = await runChecks(client, spec, false);
+    const checks = await runChecks(client, spec, false, connection);
     const ok = !hasProblem(checks);
     const capacity =
       billing === 'on-demand'
         ? billing
         : `provisioned ${rcu ?? DEFAULTS.table.readCapacity} RCU, ${wcu ?? DEFAULTS.table.writeCapacity} WCU`;
     if (v.json) {
-      json({ command: 'create-table', table: spec.tableName, region, ...result, ok, checks });
+      json({ command: 'create-table', table: spec.tableName, region, ...result, ok, notes, checks });
     } else {
-      const what = result.created
-        ? `Created table "${spec.tableName}" (partition key ${spec.hashKey}: S, ${capacity}) in ${region}.`
-        : `Table "${spec.tableName}" already exists in ${region}.`;
-      print(`${what}\n${report(checks)}`);
+      print(`${createdText(spec, result, capacity, region)}\n${formatChecks(checks)}`);
     }
     return ok ? 0 : 1;
   } finally {
@@ -185,15 +207,17 @@ async function runCreateTable(v: Values): Promise<number> {
 
 async function runDoctor(v: Values): Promise<number> {
   const spec = tableSpec(v);
-  const { client, region } = await clientOf(spec);
+  const connection = await connectTo(spec);
+  const { client, region, notes } = connection;
   try {
-    const checks = await runChecks(client, spec, true);
+    const checks = await runChecks(client, spec, true, connection);
     const ok = !hasProblem(checks);
     if (v.json) {
-      json({ command: 'doctor', table: spec.tableName, region, endpoint: spec.endpoint ?? null, ok, checks });
+      const endpoint = spec.endpoint ?? null;
+      json({ command: 'doctor', table: spec.tableName, region, endpoint, ok, notes, checks });
     } else {
       const where = spec.endpoint ? `${region}, ${spec.endpoint}` : region;
-      print(`Checking table "${spec.tableName}" (${where})\n${report(checks)}`);
+      print(`Checking table "${spec.tableName}" (${where})\n${formatChecks(checks)}`);
     }
     return ok ? 0 : 1;
   } finally {
@@ -213,6 +237,7 @@ const costHelp: Record<keyof CostInputs, [string, string]> = {
   sessionMinutes: ['M', 'minutes a new session stays in use, touched every --touch-after'],
   consistent: ['BOOL', 'strongly consistent reads (true|false)'],
   compressRatio: ['R', 'stored size / original size, in (0, 1]'],
+  regions: ['N', 'regions of a global table: each replica applies every write; 1 = one region'],
   billing: ['MODE', 'provisioned|on-demand'],
   burstWcu: ['N', 'provisioned: the least WCU provisioned, for write bursts'],
   hoursPerMonth: ['H', 'hours in a billed month'],
@@ -221,6 +246,9 @@ const costHelp: Record<keyof CostInputs, [string, string]> = {
   priceGbMonth: ['$', 'price of one GB stored per month'],
   priceReadMillion: ['$', 'on-demand: price of a million read request units'],
   priceWriteMillion: ['$', 'on-demand: price of a million write request units'],
+  priceRwcuHour: ['$', 'global table, provisioned: price of one replicated WCU per hour'],
+  priceReplicatedWriteMillion: ['$', 'global table, on-demand: price of a million replicated write units'],
+  priceTransferGb: ['$', 'global table: price of one GB sent to another region'],
 };
 const costFields = Object.keys(costHelp) as (keyof CostInputs)[];
 
@@ -271,7 +299,7 @@ async function runCost(v: Values): Promise<number> {
 
 const commands: Record<string, Command> = {
   'create-table': {
-    summary: 'Create the session table (partition key and TTL); safe to run again',
+    summary: 'Create the session table (partition key, TTL, user index); safe to run again',
     usage: 'create-table --table NAME [flags]',
     options: {
       ...tableOptions,
@@ -287,7 +315,7 @@ const commands: Record<string, Command> = {
     run: runCreateTable,
   },
   doctor: {
-    summary: 'Check key schema, TTL, user index and permissions (with a probe item it removes)',
+    summary: 'Check key schema, TTL, user index, replicas and permissions (with a probe item it removes)',
     usage: 'doctor --table NAME [flags]',
     options: tableOptions,
     flags: tableFlags,
@@ -320,8 +348,9 @@ function mainHelp(): string {
     'Flags of every command:',
     table(commonFlags),
     '',
-    'DynamoDB is reached at --endpoint, else through the AWS SDK default region and credential chain.',
-    'Exit codes: 0 ok, 1 problems found or DynamoDB failed, 2 bad command line.',
+    'DynamoDB is reached at --endpoint, else through the AWS SDK default region and credential chain;',
+    'DynamoDB Local on a loopback --endpoint needs no AWS credentials (dummy keys are used).',
+    'Exit codes: 0 ok, 1 problems found, DynamoDB failed or no credentials/region, 2 bad command line.',
     'Run "dynamodb-sessions <command> --help" for the flags of a command.',
   ].join('\n');
 }
@@ -401,14 +430,19 @@ async function main(argv: string[]): Promise<number> {
 
 function fail(err: unknown, asJson: boolean): number {
   const usage = err instanceof UsageError;
-  const message = err instanceof Error && (usage || err.name === 'Error') ? err.message : errorText(err);
+  const setup = err instanceof SetupError;
+  const plain = usage || setup || (err instanceof Error && err.name === 'Error');
+  const message = plain && err instanceof Error ? err.message : errorText(err);
   const help = usage
     ? `Run "dynamodb-sessions ${err.command ? `${err.command} ` : ''}--help" for usage.\n`
     : '';
   process.stderr.write(`dynamodb-sessions: ${message}\n${help}`);
   const flag = usage ? /(--[a-z][a-z-]*)/.exec(message)?.[1] : undefined;
   if (asJson)
-    json({ ok: false, error: { kind: usage ? 'usage' : 'failure', message, ...(flag && { flag }) } });
+    json({
+      ok: false,
+      error: { kind: usage ? 'usage' : setup ? 'setup' : 'failure', message, ...(flag && { flag }) },
+    });
   return usage ? 2 : 1;
 }
 

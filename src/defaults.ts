@@ -43,6 +43,8 @@ export interface Defaults {
   readonly hashKey: string;
   /** Prepended to every session id in the table's keys. */
   readonly prefix: string;
+  /** The table holds a one-way hash of each session id, never the id. */
+  readonly hashIds: boolean;
   /** The attribute holding the session data. */
   readonly dataAttribute: string;
   /** The attribute holding the expiry, epoch seconds; TTL is enabled on it. */
@@ -91,6 +93,7 @@ export const DEFAULTS: Defaults = deepFreeze({
   tableName: 'sessions',
   hashKey: 'id',
   prefix: 'session#',
+  hashIds: true,
   dataAttribute: 'sess',
   expiresAttribute: 'expires',
   consistentRead: false,

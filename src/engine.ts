@@ -3,13 +3,14 @@
  * the expiry alone, or the whole session) and under which condition; `format/` says how a session
  * is stored, `transport/` how a call reaches DynamoDB.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { untilProcessed } from './batch.js';
 import { LruCache } from './cache.js';
 import { nowSec } from './clock.js';
 import { DEFAULTS } from './defaults.js';
 import { InvalidArgumentError, InvalidSessionIdError } from './errors.js';
 import { type Item, ItemFormat, prepareData, type SessionRecord } from './format/item.js';
-import { itemKeyOf, maxKeyBytes, tombstoneItem } from './format/keys.js';
+import { maxKeyBytes, type SessionKeys, sessionKeysOf, tombstoneItem } from './format/keys.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { SessionWriter } from './save/writer.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
@@ -69,6 +70,8 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   readonly #format: ItemFormat<T>;
   readonly #transport: TableTransport;
   readonly #writer: SessionWriter<T>;
+  /** Records loaded from a plain-id key, by that key: their next write moves them. */
+  readonly #plainLoads = new WeakMap<SessionRecord<T>, string>();
 
   static {
     internalsOf = (engine) => ({ options: engine.#options, client: engine.#client });
@@ -124,17 +127,15 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
 
   /** Reads a session with its stored expiry; `null` when absent, destroyed or expired. @throws MalformedItemError, StoreUnavailableError */
   async load(id: string): Promise<SessionRecord<T> | null> {
-    const key = this.#keyOf(id);
-    if (key === null) return null; // such an id can never have been stored
-    const o = this.#options;
-    let item = await this.#getItem(key, o.consistentRead);
-    // read-your-login: an eventually consistent read can miss a session written a moment ago
-    if (!item && o.consistentReadOnMiss && !o.consistentRead) item = await this.#getItem(key, true);
-    const record = item ? this.#format.fromItem(item, nowSec()) : null;
+    const keys = this.#keysOf(id);
+    if (keys === null) return null; // such an id can never have been stored
+    const found = await this.#read(keys);
+    const record = found ? this.#format.fromItem(found.item, nowSec()) : null;
     if (!record) {
       this.#cache.delete(id);
       return null;
     }
+    if (found?.underPlainId) this.#plainLoads.set(record, found.key);
     this.#cache.set(id, record.expiresAtSec);
     return record;
   }
@@ -157,19 +158,22 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     expiresAtSec: number = this.defaultExpiry(),
     options: SetOptions<T> = {},
   ): Promise<SessionRecord<T> | null> {
-    const key = this.#requireKey(id);
+    const keys = this.#requireKeys(id);
+    const key = keys.key;
     const expires = expiryOf(expiresAtSec);
     const prepared = prepareData(data);
     let loaded = options.loaded;
+    let migrateFrom = loaded ? this.#plainLoads.get(loaded) : undefined;
     const overwrite = loaded === undefined;
     if (loaded === undefined) {
       // the caller does not say what it loaded: what is stored now is what this save replaces.
       // Encoding first refuses data too large for an item before any call.
       this.#format.toItem(key, data, prepared, expires, 1);
-      const item = await this.#getItem(key, true);
-      loaded = item ? this.#format.fromItem(item, nowSec()) : null;
+      const found = await this.#read(keys, true);
+      loaded = found ? this.#format.fromItem(found.item, nowSec()) : null;
+      if (found?.underPlainId) migrateFrom = found.key;
     }
-    return this.#writer.save({ id, key, data, prepared, expires, loaded, overwrite });
+    return this.#writer.save({ id, key, data, prepared, expires, loaded, overwrite, migrateFrom });
   }
 
   /**
@@ -178,10 +182,12 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
    * @throws InvalidArgumentError, StoreUnavailableError
    */
   async touch(id: string, expiresAtSec: number = this.defaultExpiry()): Promise<void> {
-    const key = this.#keyOf(id);
+    const keys = this.#keysOf(id);
     const expires = expiryOf(expiresAtSec);
-    if (key === null) return;
-    await this.#writer.touch(id, key, expires);
+    if (keys === null) return;
+    // a session still under its plain id (written by an earlier version) is touched there
+    if (!(await this.#writer.touch(id, keys.key, expires)) && keys.plain)
+      await this.#writer.touch(id, keys.plain, expires);
   }
 
   /**
@@ -189,10 +195,27 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
    * tombstone, so that no request in flight can write the session back. @throws StoreUnavailableError
    */
   async destroy(id: string): Promise<void> {
-    const key = this.#keyOf(id);
-    if (key === null) return;
+    const keys = this.#keysOf(id);
+    if (keys === null) return;
+    const key = keys.key;
     this.#cache.delete(id);
     const o = this.#options;
+    if (keys.plain) {
+      // one call: the tombstone, and the session an earlier version may have kept under the plain id
+      const plain: WriteRequest = { DeleteRequest: { Key: { [o.hashKey]: { S: keys.plain } } } };
+      const mark: WriteRequest =
+        o.tombstoneSeconds === 0
+          ? { DeleteRequest: { Key: { [o.hashKey]: { S: key } } } }
+          : { PutRequest: { Item: tombstoneItem(o, key, nowSec()) } };
+      await untilProcessed('BatchWriteItem', [mark, plain], async (rest) => {
+        const out = await this.#transport.batchWriteItem({
+          RequestItems: { [o.tableName]: rest },
+          ...this.#capacityInput,
+        });
+        return out.UnprocessedItems?.[o.tableName] ?? [];
+      });
+      return;
+    }
     if (o.tombstoneSeconds === 0) {
       await this.#transport.deleteItem({
         TableName: o.tableName,
@@ -261,15 +284,15 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   }
 
   #userTable(): UserTable {
-    return { options: this.#options, transport: this.#transport, forget: (id) => this.#cache.delete(id) };
+    return { options: this.#options, transport: this.#transport };
   }
 
-  #keyOf(id: string): string | null {
-    return itemKeyOf(this.#options.prefix, id);
+  #keysOf(id: string): SessionKeys | null {
+    return sessionKeysOf(this.#options.prefix, id, this.#options.hashIds);
   }
 
-  #requireKey(id: string): string {
-    const key = this.#keyOf(id);
+  #requireKeys(id: string): SessionKeys {
+    const key = this.#keysOf(id);
     if (key === null) {
       throw new InvalidSessionIdError(
         typeof id !== 'string' || id === ''
@@ -278,6 +301,54 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       );
     }
     return key;
+  }
+
+  /**
+   * The item of a session: under its key and, when that holds nothing and ids are hashed, under its
+   * plain id (where earlier versions wrote). A miss is read again strongly when `consistentReadOnMiss`
+   * (read-your-login: an eventually consistent read can miss a session written a moment ago), both
+   * keys in one call; a session found under its key costs no read of the plain one.
+   */
+  async #read(keys: SessionKeys, strong = false): Promise<Found | undefined> {
+    const o = this.#options;
+    const first = await this.#getItem(keys.key, strong || o.consistentRead);
+    if (first) return { item: first, key: keys.key, underPlainId: false };
+    const again = !strong && !o.consistentRead && o.consistentReadOnMiss;
+    if (!keys.plain) {
+      const item = again ? await this.#getItem(keys.key, true) : undefined;
+      return item ? { item, key: keys.key, underPlainId: false } : undefined;
+    }
+    if (!again) {
+      const item = await this.#getItem(keys.plain, strong || o.consistentRead);
+      return item ? { item, key: keys.plain, underPlainId: true } : undefined;
+    }
+    const both = await this.#getItems([keys.key, keys.plain]);
+    const hashed = both.get(keys.key);
+    if (hashed) return { item: hashed, key: keys.key, underPlainId: false };
+    const plain = both.get(keys.plain);
+    return plain ? { item: plain, key: keys.plain, underPlainId: true } : undefined;
+  }
+
+  /** Items by key, read strongly in one `BatchGetItem`. */
+  async #getItems(keys: string[]): Promise<Map<string, Item>> {
+    const o = this.#options;
+    const found = new Map<string, Item>();
+    await untilProcessed<Item>(
+      'BatchGetItem',
+      keys.map((key) => ({ [o.hashKey]: { S: key } })),
+      async (rest) => {
+        const out = await this.#transport.batchGetItem({
+          RequestItems: { [o.tableName]: { Keys: rest, ConsistentRead: true } },
+          ...this.#capacityInput,
+        });
+        for (const item of out.Responses?.[o.tableName] ?? []) {
+          const key = item[o.hashKey]?.S;
+          if (key !== undefined) found.set(key, item);
+        }
+        return out.UnprocessedKeys?.[o.tableName]?.Keys ?? [];
+      },
+    );
+    return found;
   }
 
   async #getItem(key: string, consistent: boolean): Promise<Item | undefined> {
@@ -290,6 +361,14 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     });
     return out.Item;
   }
+}
+
+/** An item found for a session id, and under which key. */
+interface Found {
+  item: Item;
+  key: string;
+  /** Under the plain id: written by an earlier version, to move to the hashed key at the next write. */
+  underPlainId: boolean;
 }
 
 /** An expiry given to `set` or `touch`, in whole epoch seconds. @throws InvalidArgumentError */

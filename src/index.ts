@@ -20,7 +20,14 @@ export type { EncryptionKey } from './format/keyring.js';
 export type { Plain } from './format/plain.js';
 export { type CapacityEvent, type DynamoDBSendClient, type EngineOptions, OPTION_NAMES } from './options.js';
 export type { OperationStats, StatsSnapshot } from './stats.js';
-export { type CreateTableOptions, type CreateTableResult, createTable } from './table.js';
+export {
+  type AddUserIndexOptions,
+  type AddUserIndexResult,
+  addUserIndex,
+  type CreateTableOptions,
+  type CreateTableResult,
+  createTable,
+} from './table.js';
 export type {
   DestroyUserSessionsOptions,
   DestroyUserSessionsResult,

@@ -44,6 +44,15 @@ export interface EngineOptions<T = Record<string, unknown>> {
   hashKey?: string;
   /** Prepended to every session id, so that several apps can share one table. @defaultValue `'session#'` */
   prefix?: string;
+  /**
+   * Key items by a one-way hash (SHA-256) of the session id, so that nothing in the table (console,
+   * backups, exports) works as a cookie. Sessions stored under the plain id by earlier versions
+   * (and connect-dynamodb, @pwrdrvr) are still read, and move to the hashed key at their next write.
+   * `false` keys items by the plain id, for tables other tools read by id: whoever can read the
+   * table can then take over every live session.
+   * @defaultValue `true`
+   */
+  hashIds?: boolean;
   /** Attribute that holds the session data. @defaultValue `'sess'` */
   dataAttribute?: string;
   /** Attribute that holds the expiry, in epoch seconds; enable DynamoDB TTL on it. @defaultValue `'expires'` */
@@ -159,6 +168,7 @@ export interface ResolvedOptions<T> {
   tableName: string;
   hashKey: string;
   prefix: string;
+  hashIds: boolean;
   dataAttribute: string;
   expiresAttribute: string;
   consistentRead: boolean;
@@ -327,6 +337,7 @@ export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T>
     tableName: name('tableName', options.tableName, d.tableName, tableNamePattern),
     hashKey: name('hashKey', options.hashKey, d.hashKey),
     prefix,
+    hashIds: flag('hashIds', options.hashIds, d.hashIds),
     dataAttribute: name('dataAttribute', options.dataAttribute, d.dataAttribute),
     expiresAttribute: name('expiresAttribute', options.expiresAttribute, d.expiresAttribute),
     consistentRead: flag('consistentRead', options.consistentRead, d.consistentRead),

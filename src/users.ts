@@ -2,12 +2,12 @@
  * Per-user operations: list a user's sessions, destroy all of them ("log out everywhere").
  * They read the global secondary index on the user id attribute (see `createTable`'s `userIndex`).
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
+import { eachChunk, untilProcessed } from './batch.js';
 import { nowSec } from './clock.js';
 import { InvalidArgumentError, MissingIndexError, StoreUnavailableError } from './errors.js';
-import { keyTag, tombstoneItem } from './format/keys.js';
+import { hashOfId, keyTag, tombstoneItem } from './format/keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { TableTransport } from './transport/types.js';
 
@@ -15,22 +15,35 @@ const debug = debuglog('dynamodb-sessions');
 
 /** One of a user's live sessions. @public */
 export interface UserSession {
-  /** The session id (without the prefix), as the framework knows it. */
-  id: string;
+  /**
+   * Names the session without giving it away: its table key without the prefix, which is a one-way
+   * hash of the session id (or the id itself, for a session stored before ids were hashed, or with
+   * `hashIds: false`). It does not work as a cookie; give it to `destroyUserSessions` as `only` to
+   * revoke that one session.
+   */
+  handle: string;
   /** The item's expiry, epoch seconds. */
   expiresAtSec: number;
+  /** True for the session whose id was given as `current` (the device asking). */
+  current: boolean;
 }
 
 /** Options of `listUserSessions`. @public */
 export interface ListUserSessionsOptions {
   /** Index entries per `Query` page (DynamoDB also ends a page at 1 MB). @defaultValue no limit but DynamoDB's */
   pageSize?: number;
+  /** The session id of the request asking (`req.sessionID`): its entry is marked `current`. */
+  current?: string;
 }
 
 /** Options of `destroyUserSessions`. @public */
-export interface DestroyUserSessionsOptions extends ListUserSessionsOptions {
+export interface DestroyUserSessionsOptions {
+  /** Index entries per `Query` page. @defaultValue no limit but DynamoDB's */
+  pageSize?: number;
   /** Session ids to keep, typically the current one ("log out other devices"). */
   except?: string | readonly string[];
+  /** Only these sessions, by the `handle` that `listUserSessions` gave (revoke one device). */
+  only?: string | readonly string[];
 }
 
 /** What `destroyUserSessions` did. @public */
@@ -41,20 +54,27 @@ export interface DestroyUserSessionsResult {
 
 const batchGetMax = 100; // DynamoDB's BatchGetItem limit
 const batchWriteMax = 25; // DynamoDB's BatchWriteItem limit
-const parallelBatches = 4;
-/** Rounds per batch, with full-jitter backoff between them (50 ms doubling, at most 1 s each): 3.6 s at worst. */
-const maxRounds = 8;
 
 type Key = Record<string, AttributeValue>;
 
 /**
- * What the per-user operations need of the table: its options, its calls (counted, failures as
- * `StoreUnavailableError`) and a way to drop a destroyed session from the engine's cache. @internal
+ * What the per-user operations need of the table: its options and its calls (counted, failures as
+ * `StoreUnavailableError`). @internal
  */
 export interface UserTable {
   readonly options: Omit<ResolvedOptions<never>, 'userId'> & { userId: unknown };
   readonly transport: TableTransport;
-  forget(id: string): void;
+}
+
+/** The handles a session id may have: its hash, and the plain id of a session stored before ids were hashed. */
+function handlesOf(table: UserTable, ids: string | readonly string[] | undefined): Set<string> {
+  const handles = new Set<string>();
+  for (const id of typeof ids === 'string' ? [ids] : (ids ?? [])) {
+    if (typeof id !== 'string') continue;
+    handles.add(id);
+    if (table.options.hashIds) handles.add(hashOfId(id));
+  }
+  return handles;
 }
 
 function checkUserId(userId: string): void {
@@ -136,32 +156,6 @@ function howToCreate(table: UserTable): string {
   );
 }
 
-/** Runs `fn` on chunks of `size`, `parallelBatches` at a time. */
-async function eachChunk<I>(items: I[], size: number, fn: (chunk: I[]) => Promise<void>): Promise<void> {
-  const chunks: I[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) await fn(chunk);
-  };
-  await Promise.all(Array.from({ length: Math.min(parallelBatches, chunks.length) }, worker));
-}
-
-/** Sends a batch call until nothing is left unprocessed, with bounded backoff; `send` returns what is left. */
-async function untilProcessed<R>(operation: string, first: R[], send: (rest: R[]) => Promise<R[]>) {
-  let rest = first;
-  for (let round = 1; rest.length > 0; round++) {
-    if (round > maxRounds) {
-      throw new StoreUnavailableError(
-        operation,
-        new Error(`${rest.length} requests still unprocessed after ${maxRounds} rounds (throttled)`),
-      );
-    }
-    if (round > 1) await delay(Math.random() * Math.min(1000, 25 * 2 ** (round - 1)));
-    rest = await send(rest);
-  }
-}
-
 /** Reads expiry, tombstone and owner of each key (the index holds keys only), consistently. */
 async function readItems(table: UserTable, keys: string[]): Promise<Key[]> {
   const o = table.options;
@@ -210,6 +204,7 @@ export async function listUserSessions(
 ): Promise<UserSession[]> {
   const o = table.options;
   const keys = await queryKeys(table, userId, options.pageSize);
+  const current = handlesOf(table, options.current);
   const now = nowSec();
   const sessions: UserSession[] = [];
   for (const item of await readItems(table, keys)) {
@@ -222,13 +217,14 @@ export async function listUserSessions(
       debug('listUserSessions: %s has no numeric %s, left out', keyTag(key), o.expiresAttribute);
       continue;
     }
-    if (expiresAtSec > now) sessions.push({ id: key.slice(o.prefix.length), expiresAtSec });
+    const handle = key.slice(o.prefix.length);
+    if (expiresAtSec > now) sessions.push({ handle, expiresAtSec, current: current.has(handle) });
   }
-  return sessions.sort((a, b) => b.expiresAtSec - a.expiresAtSec || (a.id < b.id ? -1 : 1));
+  return sessions.sort((a, b) => b.expiresAtSec - a.expiresAtSec || (a.handle < b.handle ? -1 : 1));
 }
 
 /**
- * Destroys every session of a user but those in `except`, 25 per `BatchWriteItem`, after a
+ * Destroys every session of a user but those in `except` (or only those in `only`), 25 per `BatchWriteItem`, after a
  * consistent `BatchGetItem` per 100 that checks each still belongs to the user: each becomes a
  * tombstone (or is deleted when `tombstoneSeconds` is 0), so requests in flight cannot write it back.
  * Safe to retry after a failure. A session saved a moment ago may not be in the index yet.
@@ -241,10 +237,15 @@ export async function destroyUserSessions(
   options: DestroyUserSessionsOptions = {},
 ): Promise<DestroyUserSessionsResult> {
   const o = table.options;
-  const except = new Set(typeof options.except === 'string' ? [options.except] : (options.except ?? []));
-  const candidates = (await queryKeys(table, userId, options.pageSize)).filter(
-    (key) => !except.has(key.slice(o.prefix.length)),
-  );
+  const except = handlesOf(table, options.except);
+  const only =
+    options.only === undefined
+      ? undefined
+      : new Set(typeof options.only === 'string' ? [options.only] : options.only);
+  const candidates = (await queryKeys(table, userId, options.pageSize)).filter((key) => {
+    const handle = key.slice(o.prefix.length);
+    return !except.has(handle) && (only === undefined || only.has(handle));
+  });
   // the index is eventually consistent: it may still list a session that changed owner, which is
   // not this user's to revoke. What the items say now (consistently read) decides.
   const keys: string[] = [];
@@ -272,7 +273,6 @@ export async function destroyUserSessions(
       return out.UnprocessedItems?.[o.tableName] ?? [];
     });
     destroyed += chunk.length;
-    for (const key of chunk) table.forget(key.slice(o.prefix.length));
   });
   return { destroyed };
 }

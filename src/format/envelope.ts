@@ -5,8 +5,10 @@
  * read whatever the current options: compression can be switched on or off for a live table.
  *
  * Binary layout: `0xDB`, a format byte, then for sealed data the key id (1 length byte + UTF-8), a
- * 12-byte IV, the ciphertext and the 16-byte tag. The header and the item's table key are the
- * authenticated data: a sealed blob moved to another session, or with an edited header, is refused.
+ * 12-byte IV, the ciphertext and the 16-byte tag. The authenticated data is the header and what the
+ * blob is bound to: the table, the item's key and its version. A sealed blob moved to another
+ * session or another table, written back over a later version or over a tombstone, or with an
+ * edited header, is refused.
  */
 import { debuglog } from 'node:util';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
@@ -55,7 +57,17 @@ const brotliFlag = 2;
 const compressionBits = 3;
 const sealedFlag = 4;
 const serializedFlag = 8; // the text is the serializer's, not JSON
-const knownFlags = 15;
+const boundFlag = 16; // sealed to the table, key and version (earlier blobs: to the key alone)
+const knownFlags = 31;
+
+/** What a sealed blob is bound to: its table, its item's key and the version it was written as. @internal */
+export interface Binding {
+  table: string;
+  itemKey: string;
+  version: number;
+}
+
+const boundTo = (b: Binding) => `${b.table}\n${b.itemKey}\n${b.version}`;
 const maxInflatedBytes = 64 * 1024 * 1024; // a stored item is at most 400 KB: refuse "zip bombs"
 // chosen by measurement (docs/cost-features.md): brotli 5 is 2-12% smaller than gzip 6 for tens of µs
 // more CPU, and DynamoDB bills each started KB of a write
@@ -98,9 +110,9 @@ export class DataCodec {
 
   /**
    * The stored form of a session: `plain` is its sorted plain data, `json` that data's JSON text,
-   * `data` the session as given (for the serializer), `itemKey` the table key it is sealed to.
+   * `data` the session as given (for the serializer), `binding` what a sealed blob is bound to.
    */
-  encode(plain: { [key: string]: Plain }, json: string, data: unknown, itemKey: string): AttributeValue {
+  encode(plain: { [key: string]: Plain }, json: string, data: unknown, binding: Binding): AttributeValue {
     const text = this.serializer ? this.stringify(data) : json;
     let flags = this.serializer ? serializedFlag : 0;
     let body: Buffer | undefined;
@@ -114,10 +126,10 @@ export class DataCodec {
         flags |= this.compression.algorithm === 'brotli' ? brotliFlag : gzipFlag;
       } else body = raw;
     }
-    if (this.keys)
-      return {
-        B: this.keys.seal(Buffer.from([magic, flags | sealedFlag]), body ?? Buffer.from(text), itemKey),
-      };
+    if (this.keys) {
+      const header = Buffer.from([magic, flags | sealedFlag | boundFlag]);
+      return { B: this.keys.seal(header, body ?? Buffer.from(text), boundTo(binding)) };
+    }
     if (flags & compressionBits) return { B: Buffer.concat([Buffer.from([magic, flags]), body as Buffer]) };
     return this.serializer ? { S: text } : { M: marshalMap(plain) };
   }
@@ -127,18 +139,22 @@ export class DataCodec {
    * reads as no session (`null`).
    * @throws MalformedItemError, SessionIntegrityError
    */
-  decode(av: AttributeValue | undefined, attribute: string, itemKey: string): Record<string, unknown> | null {
+  decode(
+    av: AttributeValue | undefined,
+    attribute: string,
+    binding: Binding,
+  ): Record<string, unknown> | null {
     if (av?.B !== undefined)
-      return this.unpack(Buffer.from(av.B.buffer, av.B.byteOffset, av.B.byteLength), attribute, itemKey);
+      return this.unpack(Buffer.from(av.B.buffer, av.B.byteOffset, av.B.byteLength), attribute, binding);
     if (this.keys && av !== undefined) {
-      debug('session %s ignored: it is not sealed and encryption is on', keyTag(itemKey));
+      debug('session %s ignored: it is not sealed and encryption is on', keyTag(binding.itemKey));
       return null;
     }
     if (av?.S !== undefined && this.serializer) return this.parse(av.S, attribute);
     return decodeData(av, attribute);
   }
 
-  private unpack(blob: Buffer, attribute: string, itemKey: string): Record<string, unknown> | null {
+  private unpack(blob: Buffer, attribute: string, binding: Binding): Record<string, unknown> | null {
     if (blob.length < 2 || blob[0] !== magic)
       throw new MalformedItemError(attribute, 'is binary data this store did not write');
     const flags = blob[1] as number;
@@ -149,9 +165,14 @@ export class DataCodec {
     if (flags & sealedFlag) {
       if (!this.keys)
         throw new SessionIntegrityError('the item is sealed and no encryption key is configured');
-      body = this.keys.open(blob, 2, itemKey);
+      if (!(flags & boundFlag) && binding.version !== 0) {
+        // sealed by an earlier version of this store to the key alone: only an item from then (one
+        // without a version) may hold it, or an old copy could be written back over a newer session
+        throw new SessionIntegrityError('a blob sealed without its version is in an item that has one');
+      }
+      body = this.keys.open(blob, 2, flags & boundFlag ? boundTo(binding) : binding.itemKey);
     } else if (this.keys) {
-      debug('session %s ignored: it is not sealed and encryption is on', keyTag(itemKey));
+      debug('session %s ignored: it is not sealed and encryption is on', keyTag(binding.itemKey));
       return null;
     } else body = blob.subarray(2);
     const text = inflate(body, flags & compressionBits, attribute).toString('utf8');

@@ -73,7 +73,11 @@ export class ItemFormat<T> {
     const o = this.options;
     const item: Item = {
       [o.hashKey]: { S: itemKey },
-      [o.dataAttribute]: this.codec.encode(prepared.plain, prepared.json, data, itemKey),
+      [o.dataAttribute]: this.codec.encode(prepared.plain, prepared.json, data, {
+        table: o.tableName,
+        itemKey,
+        version,
+      }),
       [o.expiresAttribute]: { N: String(expiresAtSec) },
       [o.versionAttribute]: { N: String(version) },
     };
@@ -99,7 +103,12 @@ export class ItemFormat<T> {
       throw new MalformedItemError(o.expiresAttribute, 'is not a finite number');
     if (expiresAtSec <= nowSec) return null;
     const version = versionOf(item[o.versionAttribute], o.versionAttribute);
-    const data = this.codec.decode(item[o.dataAttribute], o.dataAttribute, item[o.hashKey]?.S ?? '');
+    const itemKey = item[o.hashKey]?.S ?? '';
+    const data = this.codec.decode(item[o.dataAttribute], o.dataAttribute, {
+      table: o.tableName,
+      itemKey,
+      version,
+    });
     if (data === null) return null;
     return { data: data as T, expiresAtSec, version, digest: digestOf(JSON.stringify(data)) };
   }

@@ -1,5 +1,11 @@
 /**
  * Item keys and tombstones: where a session id is stored, and what replaces a destroyed session.
+ *
+ * A session id is a credential: signed with the app's secret, it is a working login. So the table
+ * holds a one-way hash of it (SHA-256, base64url: no secret is needed, ids are random), and nothing
+ * in the table works as a cookie. Sessions written under the plain id (earlier versions of this
+ * store, connect-dynamodb, @pwrdrvr) are still found there, and move to the hashed key when next
+ * written.
  */
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -13,6 +19,29 @@ export function itemKeyOf(prefix: string, id: string): string | null {
   const key = prefix + id;
   // UTF-8 takes at most 3 bytes per UTF-16 unit: most keys need no byte count
   return key.length * 3 <= maxKeyBytes || Buffer.byteLength(key) <= maxKeyBytes ? key : null;
+}
+
+/** The one-way hash of a session id that keys its item: SHA-256, base64url (43 characters). @internal */
+export function hashOfId(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
+}
+
+/** Where a session id is stored: `key`, where this store writes, and `plain`, where earlier writers did. @internal */
+export interface SessionKeys {
+  /** The key this store reads first and writes. */
+  key: string;
+  /** The plain-id key, read when `key` holds nothing; `undefined` when ids are not hashed. */
+  plain: string | undefined;
+}
+
+/**
+ * The keys of a session id under `prefix`, or `null` when the id cannot be a key (empty, or over
+ * DynamoDB's 2048 bytes with the prefix, as a plain key). @internal
+ */
+export function sessionKeysOf(prefix: string, id: string, hashIds: boolean): SessionKeys | null {
+  const plain = itemKeyOf(prefix, id);
+  if (plain === null) return null;
+  return hashIds ? { key: prefix + hashOfId(id), plain } : { key: plain, plain: undefined };
 }
 
 /** What the tombstone of a destroyed session needs to know. @internal */

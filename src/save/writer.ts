@@ -41,6 +41,11 @@ export interface SaveRequest<T> {
   loaded: SessionRecord<T> | null;
   /** The caller did not say what it loaded: the session is replaced whole, whatever changed meanwhile. */
   overwrite: boolean;
+  /**
+   * The plain-id key `loaded` was read from (written by an earlier version): this save writes the
+   * session under `key` instead, then deletes that item.
+   */
+  migrateFrom?: string | undefined;
 }
 
 type Data = Record<string, unknown>;
@@ -62,11 +67,15 @@ interface Queue<T> {
   latest: SessionRecord<T> | undefined;
 }
 
-/** The saves written together: a new session or a whole replacement alone; else the saves in a row that re-apply changes. */
+/**
+ * The saves written together: a new session, a whole replacement or a move from the plain id alone;
+ * else the saves in a row that re-apply changes.
+ */
 function takeBatch<T>(jobs: Job<T>[]): Job<T>[] {
   const first = jobs[0] as Job<T>;
-  if (first.s.loaded === null || first.s.overwrite) return [first];
-  const end = jobs.findIndex((j) => j.s.loaded === null || j.s.overwrite);
+  const alone = (j: Job<T>) => j.s.loaded === null || j.s.overwrite || j.s.migrateFrom !== undefined;
+  if (alone(first)) return [first];
+  const end = jobs.findIndex(alone);
   return end === -1 ? [...jobs] : jobs.slice(0, end);
 }
 
@@ -123,14 +132,17 @@ export class SessionWriter<T> {
     const loaded = s.loaded;
     const origin = loaded ? (this.#origins.get(loaded) ?? (loaded.data as Record<string, unknown>)) : {};
     const changes = ownChanges(origin, s.prepared.plain, s.data as Record<string, unknown>);
-    if (loaded && !s.overwrite) {
+    if (loaded) {
       // unchanged against what it last saw stored: at most the expiry moves, without waiting
-      const data = origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes) as T);
+      const data =
+        s.overwrite || origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes) as T);
       const digest = data === s.data ? s.prepared.digest : prepareData(data).digest;
-      if (digest === loaded.digest) return this.#touchLoaded(s.id, s.key, loaded, s.expires);
+      if (digest === loaded.digest) {
+        if (s.migrateFrom === undefined) return this.#touchLoaded(s.id, s.key, loaded, s.expires);
+        // under its plain id: nothing is written until a write is due, and that write moves it
+        if (!this.#expiryDue(s.id, loaded, s.expires)) return loaded;
+      }
     }
-    if (s.overwrite && loaded && s.prepared.digest === loaded.digest)
-      return this.#touchLoaded(s.id, s.key, loaded, s.expires);
     let q = this.#queues.get(s.id);
     if (!q) {
       q = { jobs: [], latest: undefined };
@@ -180,7 +192,10 @@ export class SessionWriter<T> {
       if (batch.length === 1 && onto === s.loaded && first.origin === onto.data) return s.data;
       return batch.reduce<Data>((data, job) => applyChanges(data, job.changes), onto.data as Data) as T;
     };
-    let base = s.loaded === null && !s.overwrite ? null : fresh0;
+    // a session moving from its plain id is written under its key as new (or onto what another
+    // request moved there already)
+    const moving = s.migrateFrom !== undefined;
+    let base = (s.loaded === null && !s.overwrite) || moving ? null : fresh0;
     for (const job of batch)
       if (base && (job.s.loaded?.version ?? 0) < base.version) this.parts.recorder.conflicts++;
     // a new session whose id this process just wrote: found as if its write had failed
@@ -197,7 +212,7 @@ export class SessionWriter<T> {
         }
         if (fresh.digest !== prepared.digest) {
           // a new session never takes a live session's place: its id is not unique
-          if (s.loaded === null && !s.overwrite && !this.#untrusted.has(fresh))
+          if (s.loaded === null && !s.overwrite && !moving && !this.#untrusted.has(fresh))
             throw new SessionIdInUseError();
           if (attempt > maxSaveAttempts) throw new SessionConflictError(attempt - 1);
           this.parts.recorder.conflicts += batch.length;
@@ -221,6 +236,7 @@ export class SessionWriter<T> {
         this.parts.cache.set(s.id, expires);
         const record = { data: prepared.plain as T, expiresAtSec: expires, version, digest: prepared.digest };
         q.latest = record;
+        if (s.migrateFrom !== undefined) await this.#deletePlain(s.migrateFrom);
         return batch.map((j) => this.#keepOrigin(record, j));
       }
       fresh = await this.#foundInstead(failure, s);
@@ -248,26 +264,29 @@ export class SessionWriter<T> {
    * Moves the expiry of a session whose loaded state is not known (`touch`), using the cache only to
    * skip a write this process made already. Never creates an item.
    */
-  async touch(id: string, key: string, expires: number): Promise<void> {
+  async touch(id: string, key: string, expires: number): Promise<boolean> {
     const cached = this.parts.cache.get(id);
     if (cached !== undefined && !touchDue(cached, expires, this.parts.options.touchAfter, Date.now() / 1000))
-      return;
-    await this.#writeExpiry(id, key, expires);
+      return true;
+    return this.#writeExpiry(id, key, expires);
   }
 
-  /** An unchanged loaded session: the expiry alone, when it moves earlier or is due to move later. */
+  /** Whether an unchanged session's expiry must be written: it moves earlier, or is due to move later. */
+  #expiryDue(id: string, loaded: SessionRecord<T>, expires: number): boolean {
+    if (expires < loaded.expiresAtSec) return true;
+    // another request of this process may have moved it already: the cache only saves that write
+    const stored = Math.max(loaded.expiresAtSec, this.parts.cache.get(id) ?? 0);
+    return expires >= stored && touchDue(stored, expires, this.parts.options.touchAfter, Date.now() / 1000);
+  }
+
+  /** An unchanged loaded session: the expiry alone, when it is due. */
   async #touchLoaded(
     id: string,
     key: string,
     loaded: SessionRecord<T>,
     expires: number,
   ): Promise<SessionRecord<T>> {
-    if (expires >= loaded.expiresAtSec) {
-      // another request of this process may have moved it already: the cache only saves that write
-      const stored = Math.max(loaded.expiresAtSec, this.parts.cache.get(id) ?? 0);
-      if (expires < stored || !touchDue(stored, expires, this.parts.options.touchAfter, Date.now() / 1000))
-        return loaded;
-    }
+    if (!this.#expiryDue(id, loaded, expires)) return loaded;
     if (!(await this.#writeExpiry(id, key, expires))) return loaded;
     const touched = { ...loaded, expiresAtSec: expires };
     const origin = this.#origins.get(loaded);
@@ -288,6 +307,23 @@ export class SessionWriter<T> {
       if (!isConditionFailure(err)) throw err;
       this.#gone(id, key, 'UpdateItem');
       return false;
+    }
+  }
+
+  /** Deletes a session's item under its plain id, once it is written under its hashed key. */
+  async #deletePlain(plainKey: string): Promise<void> {
+    const o = this.parts.options;
+    try {
+      await this.parts.transport.deleteItem({
+        TableName: o.tableName,
+        Key: { [o.hashKey]: { S: plainKey } },
+        ...this.parts.capacityInput,
+      });
+      debug('session %s moved to its hashed key', keyTag(plainKey));
+    } catch (err) {
+      // the session is saved: the old item is never read while the new one exists, a destroy
+      // deletes it too, and it expires when it was due to
+      debug('session %s moved; its old item stays until it expires: %s', keyTag(plainKey), String(err));
     }
   }
 

@@ -32,7 +32,7 @@ import {
   SessionTooLargeError,
   StoreUnavailableError,
 } from '../../src/index.ts';
-import { CookieJar, countCommands, freshTable, listen, localClient, request } from './helpers.ts';
+import { CookieJar, countCommands, freshTable, keyOf, listen, localClient, request } from './helpers.ts';
 
 const client = await localClient();
 const counter = countCommands(client);
@@ -91,14 +91,14 @@ before(async () => {
   tableName = await freshTable(admin);
   engine = new SessionEngine({ client, tableName });
   await engine.set(bystanderId, bystanderData, hourFromNow());
-  bystanderItem = await rawItem(`session#${bystanderId}`);
+  bystanderItem = await rawItem(keyOf(bystanderId));
   assert.ok(bystanderItem);
 });
 
 afterEach(async () => {
   const reader = new SessionEngine({ client: admin, tableName });
   assert.deepEqual(await reader.get(bystanderId), bystanderData, 'the other session reads the same');
-  assert.deepEqual(await rawItem(`session#${bystanderId}`), bystanderItem, 'its item is unchanged');
+  assert.deepEqual(await rawItem(keyOf(bystanderId)), bystanderItem, 'its item is unchanged');
 });
 
 after(async () => {
@@ -129,7 +129,7 @@ describe('session data that cannot be stored', () => {
       const err = await refused(() => engine.set(id, make()), SessionTooLargeError, 'ERR_SESSION_TOO_LARGE');
       assert.ok(err.sizeBytes > ITEM_LIMIT_BYTES && err.limitBytes === ITEM_LIMIT_BYTES);
       assert.equal(counter.writes(), 0, 'no write was sent');
-      assert.equal(await rawItem(`session#${id}`), undefined);
+      assert.equal(await rawItem(keyOf(id)), undefined);
     });
   }
 
@@ -467,7 +467,7 @@ describe('cookies through express-session', () => {
     const jar = new CookieJar();
     await request(base, '/login', jar, { method: 'POST' });
     const raw = decodeURIComponent(jar.cookies.get('connect.sid') ?? '');
-    const key = `session#${raw.slice(2, raw.lastIndexOf('.'))}`;
+    const key = keyOf(raw.slice(2, raw.lastIndexOf('.')));
     const broken = { id: { S: key }, sess: { S: 'not json' }, expires: { N: String(hourFromNow()) } };
     await admin.send(new PutItemCommand({ TableName: tableName, Item: broken }));
     const res = await request(base, '/whoami', jar);

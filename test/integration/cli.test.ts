@@ -1,6 +1,5 @@
 /** The `dynamodb-sessions` CLI as a child process, against the run's DynamoDB Local. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import {
@@ -11,37 +10,8 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { freePort } from '../../dev/dynamodb-local.ts';
+import { cli, type Run } from './cli-run.ts';
 import { endpoint, freshTable, localClient } from './helpers.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const env = {
-  ...process.env,
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  // never ask a metadata service for credentials
-  AWS_EC2_METADATA_DISABLED: 'true',
-  // the SDK's Node version notice would clutter stderr
-  NODE_NO_WARNINGS: '1',
-};
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'cli/main.ts', ...args],
-      { env, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 let client: DynamoDBClient;
 let where: string[];
@@ -217,7 +187,11 @@ test('doctor --user-index fails without the index and prints how to add it', asy
   const index = checks(run).find((c) => c.name === 'user index');
   assert.equal(index?.status, 'problem');
   assert.match(index?.message ?? '', /no global secondary index "uid-index"/);
-  assert.match(index?.fix ?? '', /aws dynamodb update-table .*"IndexName":"uid-index"/);
+  assert.match(
+    index?.fix ?? '',
+    new RegExp(`^npx dynamodb-sessions create-table --table ${table} --user-index`),
+  );
+  assert.match(index?.fix ?? '', /\nor: aws dynamodb update-table .*"IndexName":"uid-index"/);
   // without --user-index the same table is fine
   assert.equal((await cli('doctor', '--table', table, ...where)).code, 0);
 });
@@ -235,6 +209,44 @@ test('doctor reports an unreachable DynamoDB as a problem', async () => {
   );
   assert.equal(run.code, 1);
   assert.match(run.stdout, /problem +cannot describe the table: .*ECONNREFUSED/);
+});
+
+test('create-table --user-index refuses an index of that name on another attribute', async () => {
+  const table = await freshTable(client, { userIndex: true });
+  const run = await cli(
+    'create-table',
+    '--table',
+    table,
+    '--user-index',
+    '--user-attribute',
+    'owner',
+    ...where,
+  );
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /MissingIndexError: user index "uid-index" exists on "uid", not on "owner"/);
+});
+
+test('cost --regions 2 prints the replicated write cost of a global table', async () => {
+  const run = await cli('cost', '--regions', '2');
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stdout,
+    /^DynamoDB session table cost \(provisioned capacity, 720 h\/month, global table in 2 regions\)$/m,
+  );
+  assert.match(
+    run.stdout,
+    /^ {12}Replicated writes: 2 replicas x 100 rWCU x 720 h x \$0\.00065 = \$93\.60$/m,
+  );
+  assert.match(run.stdout, /^Total: \$180\/month$/m);
+  const onDemand = await cli('cost', '--regions', '2', '--billing', 'on-demand', '--json');
+  const out = JSON.parse(onDemand.stdout);
+  assert.equal(out.replication.regions, 2);
+  assert.equal(out.replication.unitsPerMonth, 14_000_000);
+  assert.equal(out.replication.writeCost, 8.75);
+  assert.equal(out.storage.replicas, 2);
+  const bad = await cli('cost', '--regions', '0');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--regions: expected a whole number >= 1, got 0/);
 });
 
 test('cost prints the worked example total', async () => {

@@ -14,7 +14,7 @@ import {
   SessionIntegrityError,
   SessionTooLargeError,
 } from '../../src/index.ts';
-import { countCommands, freshTable, localClient } from './helpers.ts';
+import { countCommands, freshTable, keyOf, localClient } from './helpers.ts';
 
 const client = await localClient();
 const counter = countCommands(client);
@@ -33,7 +33,7 @@ function engine(options: EngineOptions = {}) {
 
 async function rawItem(id: string): Promise<Record<string, AttributeValue> | undefined> {
   const out = await client.send(
-    new GetItemCommand({ TableName: tableName, Key: { id: { S: `session#${id}` } }, ConsistentRead: true }),
+    new GetItemCommand({ TableName: tableName, Key: { id: { S: keyOf(id) } }, ConsistentRead: true }),
   );
   return out.Item;
 }

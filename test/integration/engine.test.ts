@@ -11,7 +11,7 @@ import {
   SessionTooLargeError,
   StoreUnavailableError,
 } from '../../src/index.ts';
-import { countCommands, downClient, freshTable, localClient } from './helpers.ts';
+import { countCommands, downClient, freshTable, keyOf, localClient } from './helpers.ts';
 
 const client = await localClient();
 const counter = countCommands(client);
@@ -56,14 +56,14 @@ describe('get and set', () => {
       n: 1.5,
       user: { name: 'ada', since: '1970-01-01T00:00:00.000Z' },
     });
-    const item = await rawItem('session#round');
+    const item = await rawItem(keyOf('round'));
     assert.ok(item?.sess?.M, 'stored as a map');
   });
 
   test('the item holds key, data, expiry in epoch seconds and version, under the prefix', async () => {
     const expires = inAnHour();
     await engine().set('shape', { a: 1 }, expires);
-    const item = await rawItem('session#shape');
+    const item = await rawItem(keyOf('shape'));
     assert.deepEqual(Object.keys(item ?? {}).sort(), ['expires', 'id', 'sess', 'ver']);
     assert.equal(item?.expires?.N, String(expires));
   });
@@ -217,12 +217,12 @@ describe('unchanged sessions and touch throttling', () => {
   test('a touch never creates an item, and never brings a destroyed session back', async () => {
     const e = engine({ touchAfter: 0 });
     await e.touch('never-stored', inAnHour());
-    assert.equal(await rawItem('session#never-stored'), undefined);
+    assert.equal(await rawItem(keyOf('never-stored')), undefined);
     await e.set('gone', { a: 1 }, inAnHour());
     await engine().destroy('gone');
     await e.touch('gone', inAnHour() + 7200);
     assert.equal(await e.get('gone'), null);
-    const item = await rawItem('session#gone');
+    const item = await rawItem(keyOf('gone'));
     assert.equal(item?.sess, undefined, 'no session data came back');
   });
 });
@@ -236,7 +236,7 @@ describe('destroy', () => {
     await tab1.destroy('logout');
     await tab2.set('logout', { user: 'ada', changed: true }, inAnHour(), { loaded });
     assert.equal(await tab1.get('logout'), null);
-    const item = await rawItem('session#logout');
+    const item = await rawItem(keyOf('logout'));
     assert.ok(item?.destroyed, 'tombstone');
     assert.equal(item?.sess, undefined);
   });
@@ -245,7 +245,7 @@ describe('destroy', () => {
     const e = engine({ tombstoneSeconds: 0 });
     await e.set('deleted', { a: 1 }, inAnHour());
     await e.destroy('deleted');
-    assert.equal(await rawItem('session#deleted'), undefined);
+    assert.equal(await rawItem(keyOf('deleted')), undefined);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   countCommands,
   downClient,
   freshTable,
+  keyOf,
   listen,
   localClient,
   request,
@@ -77,7 +78,7 @@ function sid(jar: CookieJar): string {
 
 async function item(id: string) {
   const out = await client.send(
-    new GetItemCommand({ TableName: tableName, Key: { id: { S: `session#${id}` } }, ConsistentRead: true }),
+    new GetItemCommand({ TableName: tableName, Key: { id: { S: keyOf(id) } }, ConsistentRead: true }),
   );
   return out.Item;
 }

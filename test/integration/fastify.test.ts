@@ -5,11 +5,13 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import Fastify, { type FastifyInstance, type Session } from 'fastify';
 import { type DynamoDBSessionsOptions, DynamoDBStore, dynamodbSessions } from '../../adapters/fastify.ts';
+import { hashOfId } from '../../src/format/keys.ts';
 import {
   CookieJar,
   countCommands,
   downClient,
   freshTable,
+  keyOf,
   localClient,
   optionsOf,
   request,
@@ -112,7 +114,7 @@ async function login(app: FastifyInstance, name = 'ada') {
 
 async function rawItem(id: string) {
   const out = await client.send(
-    new GetItemCommand({ TableName: tableName, Key: { id: { S: `session#${id}` } }, ConsistentRead: true }),
+    new GetItemCommand({ TableName: tableName, Key: { id: { S: keyOf(id) } }, ConsistentRead: true }),
   );
   return out.Item;
 }
@@ -121,7 +123,7 @@ async function expireItem(id: string, expiresAtSec: number) {
   await client.send(
     new UpdateItemCommand({
       TableName: tableName,
-      Key: { id: { S: `session#${id}` } },
+      Key: { id: { S: keyOf(id) } },
       UpdateExpression: 'SET #e = :e',
       ExpressionAttributeNames: { '#e': 'expires' },
       ExpressionAttributeValues: { ':e': { N: String(expiresAtSec) } },
@@ -475,7 +477,7 @@ describe('per-user sessions through the store', () => {
     const phone = await login(app, 'lin');
     await login(app, 'someone-else');
     const listed = await app.dynamodbStore.listUserSessions('lin');
-    assert.deepEqual(listed.map((s) => s.id).sort(), [laptop.id, phone.id].sort());
+    assert.deepEqual(listed.map((s) => s.handle).sort(), [laptop.id, phone.id].map(hashOfId).sort());
 
     const result = await app.dynamodbStore.destroyUserSessions('lin', { except: laptop.id });
     assert.deepEqual(result, { destroyed: 1 });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { freePort, startDynamoDBLocal } from '../../dev/dynamodb-local.ts';
 import { engineInternals } from '../../src/engine.ts';
+import { hashOfId } from '../../src/format/keys.ts';
 import { type CreateTableOptions, createTable, type SessionEngine } from '../../src/index.ts';
 
 let endpointPromise: Promise<string> | undefined;
@@ -182,4 +183,9 @@ export function cookieExpiresAt(res: Response, name: string): number | null | un
   if (maxAge) return Date.now() + Number(maxAge.slice('max-age='.length)) * 1000;
   const expires = attrs.find((a) => /^expires=/i.test(a));
   return expires ? Date.parse(expires.slice('expires='.length)) : null;
+}
+
+/** The table key of a session id: the prefix and the id's hash, as the store writes it by default. */
+export function keyOf(id: string, prefix = 'session#'): string {
+  return prefix + hashOfId(id);
 }

@@ -30,7 +30,7 @@ import { DynamoDBStore as ExpressStore } from '../../adapters/express.ts';
 import { dynamodbSessions, DynamoDBStore as FastifyStore } from '../../adapters/fastify.ts';
 import { dynamodbSession } from '../../adapters/koa.ts';
 import type { StatsSnapshot } from '../../src/index.ts';
-import { listen, within } from './helpers.ts';
+import { keyOf, listen, within } from './helpers.ts';
 
 export type Framework = 'express' | 'fastify' | 'fastify-bare' | 'koa';
 
@@ -323,7 +323,7 @@ export class RawTable {
   ) {}
 
   #key(id: string): Record<string, AttributeValue> {
-    return { id: { S: `session#${id}` } };
+    return { id: { S: keyOf(id) } };
   }
 
   /** The item of a session id, read with ConsistentRead. */

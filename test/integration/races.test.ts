@@ -11,7 +11,16 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import session from 'express-session';
 import { DynamoDBStore } from '../../adapters/express.ts';
 import { SessionEngine, type SessionRecord } from '../../src/index.ts';
-import { CookieJar, countCommands, endpoint, freshTable, listen, localClient, request } from './helpers.ts';
+import {
+  CookieJar,
+  countCommands,
+  endpoint,
+  freshTable,
+  keyOf,
+  listen,
+  localClient,
+  request,
+} from './helpers.ts';
 
 const admin = await localClient();
 let tableName = '';
@@ -56,7 +65,7 @@ async function resurrected(ids: string[]): Promise<string[]> {
         const { Item } = await admin.send(
           new GetItemCommand({
             TableName: tableName,
-            Key: { id: { S: `session#${id}` } },
+            Key: { id: { S: keyOf(id) } },
             ConsistentRead: true,
           }),
         );

@@ -13,7 +13,7 @@ import {
   SessionEngine,
   StoreUnavailableError,
 } from '../../src/index.ts';
-import { downClient, freshTable, localClient, optionsOf } from './helpers.ts';
+import { downClient, freshTable, keyOf, localClient, optionsOf } from './helpers.ts';
 
 const client = await localClient();
 let tableName = '';
@@ -71,13 +71,13 @@ describe('consumed capacity', () => {
     await e.set('measured', data, inAnHour() + 7200, { loaded }); // unchanged, touch due: an UpdateItem
 
     // the same calls sent directly, for DynamoDB's figures
-    const item = await rawItem('session#measured');
+    const item = await rawItem(keyOf('measured'));
     const rcc = { ReturnConsumedCapacity: 'TOTAL' } as const;
     const put = await client.send(
       new PutItemCommand({ TableName: tableName, Item: { ...item, id: { S: 'session#copy' } }, ...rcc }),
     );
     const get = await client.send(
-      new GetItemCommand({ TableName: tableName, Key: { id: { S: 'session#measured' } }, ...rcc }),
+      new GetItemCommand({ TableName: tableName, Key: { id: { S: keyOf('measured') } }, ...rcc }),
     );
     const missKey = { id: { S: 'session#absent' } };
     const miss = await client.send(new GetItemCommand({ TableName: tableName, Key: missKey, ...rcc }));

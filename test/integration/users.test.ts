@@ -13,13 +13,14 @@ import {
 import express from 'express';
 import session from 'express-session';
 import { DynamoDBStore, type DynamoDBStoreOptions } from '../../adapters/express.ts';
+import { hashOfId } from '../../src/format/keys.ts';
 import {
   type EngineOptions,
   MissingIndexError,
   SessionEngine,
   StoreUnavailableError,
 } from '../../src/index.ts';
-import { CookieJar, countCommands, freshTable, listen, localClient, request } from './helpers.ts';
+import { CookieJar, countCommands, freshTable, keyOf, listen, localClient, request } from './helpers.ts';
 
 const client = await localClient();
 const counter = countCommands(client);
@@ -106,11 +107,14 @@ describe('listUserSessions', () => {
     await e.set('l-b1', { uid: 'someone-else' }, exp);
     await e.set('l-anon', { cart: [] }, exp);
     await other.set('l-o1', { uid: 'lister' }, exp); // same user id, same table, another app
-    assert.deepEqual(await e.listUserSessions('lister'), [
-      { id: 'l-a2', expiresAtSec: exp + 60 },
-      { id: 'l-a1', expiresAtSec: exp },
+    // each entry names its session by the hash that keys it, never by its id (a working cookie)
+    assert.deepEqual(await e.listUserSessions('lister', { current: 'l-a1' }), [
+      { handle: hashOfId('l-a2'), expiresAtSec: exp + 60, current: false },
+      { handle: hashOfId('l-a1'), expiresAtSec: exp, current: true },
     ]);
-    assert.deepEqual(await other.listUserSessions('lister'), [{ id: 'l-o1', expiresAtSec: exp }]);
+    assert.deepEqual(await other.listUserSessions('lister'), [
+      { handle: hashOfId('l-o1'), expiresAtSec: exp, current: false },
+    ]);
     assert.deepEqual(await e.listUserSessions('nobody'), []);
   });
 
@@ -121,10 +125,10 @@ describe('listUserSessions', () => {
     await e.set('x-expired', { uid: 'expiring' }, now - 5);
     await e.set('x-destroyed', { uid: 'expiring' }, now + 600);
     await e.destroy('x-destroyed');
-    assert.ok(await rawItem('session#x-expired'), 'the expired item is still in the table');
+    assert.ok(await rawItem(keyOf('x-expired')), 'the expired item is still in the table');
     assert.deepEqual(
-      (await e.listUserSessions('expiring')).map((s) => s.id),
-      ['x-live'],
+      (await e.listUserSessions('expiring')).map((s) => s.handle),
+      [hashOfId('x-live')],
     );
   });
 
@@ -160,7 +164,7 @@ describe('a user with 120 sessions', () => {
     const counter = countCommands(throttled);
     const e = engine({ client: throttled });
     const listed = await e.listUserSessions('many', { pageSize: 50 });
-    assert.deepEqual(listed.map((s) => s.id).sort(), ids);
+    assert.deepEqual(listed.map((s) => s.handle).sort(), ids.map(hashOfId).sort());
     // 120 keys at 50 a page: 3 pages (a 4th, empty one when the last page ends exactly)
     assert.ok(counter.of('QueryCommand') >= 3, `Query calls: ${counter.of('QueryCommand')}`);
     // 100 + 20 keys, 40 let through per call: 40+40+20 then 20
@@ -193,11 +197,11 @@ describe('destroyUserSessions', () => {
     assert.deepEqual(await e.destroyUserSessions('retry', { except: 'd-1' }), { destroyed: 1 });
     assert.deepEqual(await e.destroyUserSessions('retry', { except: 'd-1' }), { destroyed: 0 });
     assert.deepEqual(
-      (await e.listUserSessions('retry')).map((s) => s.id),
-      ['d-1'],
+      (await e.listUserSessions('retry')).map((s) => s.handle),
+      [hashOfId('d-1')],
     );
     assert.deepEqual(await e.get('d-other'), { uid: 'retry-other' });
-    const tombstone = await rawItem('session#d-2');
+    const tombstone = await rawItem(keyOf('d-2'));
     assert.ok(tombstone?.destroyed, 'a tombstone replaces the session');
     assert.equal(tombstone?.uid, undefined, 'the tombstone has left the index');
   });
@@ -209,7 +213,7 @@ describe('destroyUserSessions', () => {
     await e.set('c-1', { uid: 'cached' }, inAnHour() + 60);
     await e.set('c-1', { uid: 'cached', changed: true }, inAnHour() + 60);
     assert.equal(await e.get('c-1'), null);
-    assert.ok((await rawItem('session#c-1'))?.destroyed);
+    assert.ok((await rawItem(keyOf('c-1')))?.destroyed);
   });
 
   test('deletes the items when tombstoneSeconds is 0', async () => {
@@ -345,7 +349,10 @@ describe('express: log out other devices', () => {
     await request(app.base, '/login', bobs, { method: 'POST', body: { user: 'bob' } });
 
     const listed = await request(app.base, '/devices', laptop);
-    assert.deepEqual((listed.body as { id: string }[]).map((s) => s.id).sort(), [...ids.values()].sort());
+    assert.deepEqual(
+      (listed.body as { handle: string }[]).map((s) => s.handle).sort(),
+      [...ids.values()].map(hashOfId).sort(),
+    );
 
     const revoked = await request(app.base, '/logout-others', laptop, { method: 'POST' });
     assert.deepEqual(revoked.body, { destroyed: 2 });
@@ -362,8 +369,8 @@ describe('express: log out other devices', () => {
     assert.equal(((await request(app.base, '/me', bobs)).body as { user: unknown }).user, 'bob');
     const after = await request(app.base, '/devices', laptop);
     assert.deepEqual(
-      (after.body as { id: string }[]).map((s) => s.id),
-      [ids.get(laptop)],
+      (after.body as { handle: string }[]).map((s) => s.handle),
+      [hashOfId(ids.get(laptop) ?? '')],
     );
   });
 
@@ -389,7 +396,7 @@ describe('express: log out other devices', () => {
     assert.equal(counter.of('PutItemCommand'), 1, 'the save was tried, and refused by its condition');
 
     assert.equal(await app.store.engine.get(phoneId), null);
-    assert.ok((await rawItem(`session#${phoneId}`))?.destroyed, 'still a tombstone');
+    assert.ok((await rawItem(keyOf(phoneId)))?.destroyed, 'still a tombstone');
     assert.equal(((await request(app.base, '/me', phone)).body as { user: unknown }).user, null);
     assert.equal(((await request(app.base, '/me', laptop)).body as { user: unknown }).user, 'eve');
   });

@@ -18,6 +18,7 @@ test('the defaults are the worked example with us-east-1 prices', () => {
     sessionMinutes: 30,
     consistent: false,
     compressRatio: 1,
+    regions: 1,
     billing: 'provisioned',
     burstWcu: 100,
     hoursPerMonth: 720,
@@ -26,6 +27,9 @@ test('the defaults are the worked example with us-east-1 prices', () => {
     priceGbMonth: 0.25,
     priceReadMillion: 0.125,
     priceWriteMillion: 0.625,
+    priceRwcuHour: 0.00065,
+    priceReplicatedWriteMillion: 0.625,
+    priceTransferGb: 0.02,
   });
   assert.ok(Object.isFrozen(COST_DEFAULTS));
 });
@@ -138,6 +142,9 @@ test('bad inputs throw InvalidOptionError naming the input', () => {
     [{ compressRatio: 1.5 }, 'compressRatio'],
     [{ priceGbMonth: Number.NaN }, 'priceGbMonth'],
     [{ billing: 'spot' as 'on-demand' }, 'billing'],
+    [{ regions: 0 }, 'regions'],
+    [{ regions: 1.5 }, 'regions'],
+    [{ priceTransferGb: -1 }, 'priceTransferGb'],
   ];
   for (const [input, option] of cases) {
     assert.throws(
@@ -146,6 +153,91 @@ test('bad inputs throw InvalidOptionError naming the input', () => {
       option,
     );
   }
+});
+
+test('one region has no replication and costs the same as before', () => {
+  const e = estimateCost({ regions: 1 });
+  assert.equal(e.replication, null);
+  assert.equal(e.storage.replicas, 1);
+  close(e.total, estimateCost().total, 'total');
+});
+
+test('a global table in 2 regions bills every write as replicated writes in both: $179.78', () => {
+  const e = estimateCost({ regions: 2 });
+  const r = e.replication;
+  assert.ok(r);
+  // each replica applies the table's 3 M writes, and the TTL delete of each of the 1 M sessions
+  // is replicated to the other region (free where TTL deletes it): 2 units each (2 KB items)
+  assert.equal(r.writesPerMonth, 3_000_000);
+  assert.equal(r.ttlDeletesPerMonth, 1_000_000);
+  assert.equal(r.unitsPerOp, 2);
+  // (3 M x 2 replicas + 1 M x 1) x 2 units = 14 M replicated write units a month
+  assert.equal(r.unitsPerMonth, 14_000_000);
+  // per replica 7 M / 2,592,000 s = 2.7 rWCU, below the 100 kept for bursts in each replica
+  close(r.unitsNeededPerReplica, 7_000_000 / 2_592_000, 'rWCU per replica');
+  assert.equal(r.provisionedPerReplica, 100);
+  // 2 replicas x 100 rWCU x 720 h x $0.00065 = $93.60
+  close(r.writeCost, 93.6, 'replicated write cost');
+  // 3 M writes x 2 KB to the other region = 6 GB x $0.02 = $0.12
+  close(r.transferGb, 6, 'transfer GB');
+  close(r.transferCost, 0.12, 'transfer cost');
+  // storage in both replicas: 16 GB x 2 x $0.25 = $8
+  close(e.storage.gb, 16, 'GB per replica');
+  assert.equal(e.storage.replicas, 2);
+  close(e.storage.cost, 8, 'storage cost');
+  // reads stay local: the same 834 RCU in total. $78.0624 + $93.60 + $0.12 + $8 = $179.7824
+  close(e.reads.cost, 834 * 720 * 0.00013, 'read cost');
+  close(e.total, 179.7824, 'total');
+  assert.equal(e.totalRounded, 180);
+});
+
+test('on demand, 3 regions: 22 M replicated write units at $0.625/M', () => {
+  const e = estimateCost({ regions: 3, billing: 'on-demand' });
+  const r = e.replication;
+  assert.ok(r);
+  assert.equal(r.provisionedPerReplica, null);
+  // (3 M writes x 3 replicas + 1 M TTL deletes x 2 other replicas) x 2 units = 22 M rWRU = $13.75
+  assert.equal(r.unitsPerMonth, 22_000_000);
+  close(r.writeCost, 13.75, 'replicated write cost');
+  // 3 M x 2 KB to 2 other regions = 12 GB x $0.02 = $0.24; storage 16 GB x 3 x $0.25 = $12
+  close(r.transferCost, 0.24, 'transfer cost');
+  close(e.storage.cost, 12, 'storage cost');
+  // reads as before: $270
+  close(e.total, 270 + 13.75 + 0.24 + 12, 'total');
+});
+
+test('provisioned replicas above the burst floor get whole rWCU of their share', () => {
+  const e = estimateCost({ regions: 2, burstWcu: 1, newPerMonth: 10_000_000, updatesPerMonth: 0 });
+  const r = e.replication;
+  assert.ok(r);
+  // (10 M writes x 2 + 10 M TTL deletes x 1) x 2 units = 60 M; per replica 30 M / 2,592,000 s = 11.6 -> 12
+  assert.equal(r.unitsPerMonth, 60_000_000);
+  assert.equal(r.provisionedPerReplica, 12);
+  close(r.writeCost, 2 * 12 * 720 * 0.00065, 'replicated write cost');
+});
+
+test('the replicated write and transfer prices are inputs', () => {
+  const e = estimateCost({ regions: 2, priceRwcuHour: 0.001, priceTransferGb: 0.09 });
+  close(e.replication?.writeCost ?? 0, 2 * 100 * 720 * 0.001, 'replicated write cost');
+  close(e.replication?.transferCost ?? 0, 6 * 0.09, 'transfer cost');
+  const d = estimateCost({ regions: 2, billing: 'on-demand', priceReplicatedWriteMillion: 1 });
+  close(d.replication?.writeCost ?? 0, 14, 'on-demand replicated write cost');
+});
+
+test('the breakdown of a global table shows the replicated writes', () => {
+  const text = formatCost(estimateCost({ regions: 2 }), costVariants({ regions: 2 }));
+  assert.match(text, /^DynamoDB session table cost \(.*global table in 2 regions\)$/m);
+  assert.match(text, /= 14 M replicated write units\/month$/m);
+  assert.match(text, /Replicated writes: 2 replicas x 100 rWCU x 720 h x \$0\.00065 = \$93\.60$/m);
+  assert.match(text, /Transfer: 3,000,000 writes x 2 KB to the other region = 6 GB x \$0\.02 = \$0\.12$/m);
+  assert.match(text, /16 GB x 2 replicas x \$0\.25 = \$8\.00$/m);
+  assert.match(text, /^Total: \$180\/month$/m);
+  assert.match(
+    text,
+    /\$78\.06 reads \+ \$93\.60 replicated writes \+ \$0\.12 transfer \+ \$8\.00 storage = \$179\.78/,
+  );
+  // a single-region breakdown has none of it
+  assert.doesNotMatch(formatCost(estimateCost()), /replica/i);
 });
 
 test('the variants flip consistency, touching, compression and billing', () => {

@@ -4,8 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { GetItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { BatchGetItemCommandInput, GetItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { engineOn } from '../../src/engine.ts';
+import { hashOfId } from '../../src/format/keys.ts';
+
+const keyOf = (id: string) => `session#${hashOfId(id)}`;
+
 import { type EngineOptions, StoreUnavailableError } from '../../src/index.ts';
 import { MemoryTable, MemoryTableError } from './memory-table.ts';
 
@@ -24,12 +28,20 @@ function setup(options: EngineOptions = {}) {
 describe('load and save', () => {
   test('a session never stored is null after one eventually consistent and one strong read', async () => {
     const { table, engine } = setup();
-    const reads: boolean[] = [];
+    const reads: string[] = [];
     table.beforeCall = (op, input) => {
-      if (op === 'GetItem') reads.push((input as GetItemCommandInput).ConsistentRead === true);
+      if (op === 'GetItem') reads.push(`GetItem ${(input as GetItemCommandInput).ConsistentRead === true}`);
+      if (op === 'BatchGetItem') {
+        const spec = Object.values((input as BatchGetItemCommandInput).RequestItems ?? {})[0];
+        reads.push(`BatchGetItem ${spec?.ConsistentRead === true} ${spec?.Keys?.length}`);
+      }
     };
     assert.equal(await engine.get('nobody'), null);
-    assert.deepEqual(reads, [false, true]);
+    // the strong re-read covers the hashed key and the plain id (where earlier versions wrote), in one call
+    assert.deepEqual(reads, ['GetItem false', 'BatchGetItem true 2']);
+    reads.length = 0;
+    assert.equal(await engineOn(table.transport(), { hashIds: false }).get('nobody'), null);
+    assert.deepEqual(reads, ['GetItem false', 'GetItem true']);
   });
 
   test('set then load gives the data with sorted keys, its expiry and digest', async () => {
@@ -45,7 +57,7 @@ describe('load and save', () => {
   test('an item past its expiry is not served, although it is still in the table', async () => {
     const { table, engine } = setup();
     await engine.set('old', { a: 1 }, Math.floor(Date.now() / 1000) - 1);
-    assert.ok(table.items.has('session#old'));
+    assert.ok(table.items.has(keyOf('old')));
     assert.equal(await engine.get('old'), null);
   });
 
@@ -78,7 +90,7 @@ describe('unchanged sessions', () => {
     reset();
     await engine.set('u', { n: 1 }, expires + 61, { loaded });
     assert.deepEqual(calls(), { UpdateItem: 1 });
-    assert.equal(table.items.get('session#u')?.expires?.N, String(expires + 61));
+    assert.equal(table.items.get(keyOf('u'))?.expires?.N, String(expires + 61));
   });
 });
 
@@ -97,8 +109,8 @@ describe('touch and destroy', () => {
     await engine.set('d', { n: 2 }, inAnHour(), { loaded });
     await engine.touch('d', inAnHour() + 600);
     assert.equal(await engine.get('d'), null);
-    assert.ok(table.items.get('session#d')?.destroyed, 'still a tombstone');
-    assert.equal(table.items.get('session#d')?.sess, undefined);
+    assert.ok(table.items.get(keyOf('d'))?.destroyed, 'still a tombstone');
+    assert.equal(table.items.get(keyOf('d'))?.sess, undefined);
   });
 
   test('with tombstoneSeconds 0, destroy deletes the item', async () => {
@@ -134,11 +146,18 @@ describe('per-user operations', () => {
     const { engine } = setup({ userId: (s) => s.user as string | undefined });
     for (const id of ['p1', 'p2', 'p3']) await engine.set(id, { user: 'ada' }, inAnHour());
     await engine.set('q1', { user: 'bob' }, inAnHour());
-    assert.deepEqual((await engine.listUserSessions('ada')).map((s) => s.id).sort(), ['p1', 'p2', 'p3']);
-    assert.deepEqual(await engine.destroyUserSessions('ada', { except: 'p2' }), { destroyed: 2 });
+    const listed = await engine.listUserSessions('ada', { current: 'p2' });
+    assert.deepEqual(listed.map((s) => s.handle).sort(), ['p1', 'p2', 'p3'].map(hashOfId).sort());
     assert.deepEqual(
-      (await engine.listUserSessions('ada')).map((s) => s.id),
-      ['p2'],
+      listed.filter((s) => s.current).map((s) => s.handle),
+      [hashOfId('p2')],
+    );
+    assert.deepEqual(await engine.destroyUserSessions('ada', { only: hashOfId('p1') }), { destroyed: 1 });
+    assert.equal(await engine.get('p1'), null, 'one device revoked by its handle');
+    assert.deepEqual(await engine.destroyUserSessions('ada', { except: 'p2' }), { destroyed: 1 });
+    assert.deepEqual(
+      (await engine.listUserSessions('ada')).map((s) => s.handle),
+      [hashOfId('p2')],
     );
     assert.deepEqual(await engine.get('q1'), { user: 'bob' });
   });
@@ -150,8 +169,8 @@ describe('per-user operations', () => {
     const moved = await engine.load('moved');
     await engine.set('moved', { user: 'bob' }, inAnHour(), { loaded: moved }); // another login took it over
     table.staleIndex = [
-      ['session#mine', 'ada'],
-      ['session#moved', 'ada'],
+      [keyOf('mine'), 'ada'],
+      [keyOf('moved'), 'ada'],
     ];
     assert.deepEqual(await engine.destroyUserSessions('ada'), { destroyed: 1 });
     assert.deepEqual(await engine.get('moved'), { user: 'bob' });

@@ -29,6 +29,7 @@ describe('defaults', () => {
         tableName: 'sessions',
         hashKey: 'id',
         prefix: 'session#',
+        hashIds: true,
         dataAttribute: 'sess',
         expiresAttribute: 'expires',
         consistentRead: false,

@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PutItemCommandInput, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { engineOn } from '../../src/engine.ts';
+import { hashOfId } from '../../src/format/keys.ts';
 import { type EngineOptions, SessionConflictError } from '../../src/index.ts';
 import { applyChanges, ownChanges } from '../../src/save/merge.ts';
 import { MemoryTable } from './memory-table.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
+const keyOf = (id: string) => `session#${hashOfId(id)}`;
 const inAnHour = () => now() + 3600;
 
 function setup(options: EngineOptions = {}) {
@@ -22,7 +24,7 @@ function setup(options: EngineOptions = {}) {
   const reset = () => {
     for (const k of Object.keys(table.calls)) delete table.calls[k];
   };
-  const item = (id: string) => table.items.get(`session#${id}`);
+  const item = (id: string) => table.items.get(keyOf(id));
   return { table, a, b, reset, item };
 }
 
@@ -106,8 +108,8 @@ describe('no lost updates', () => {
     table.beforeCall = (op) => {
       // another writer lands before every attempt of this save
       if (op !== 'PutItem') return;
-      const current = table.items.get('session#busy');
-      if (current) table.items.set('session#busy', { ...current, ver: { N: String(++version) } });
+      const current = table.items.get(keyOf('busy'));
+      if (current) table.items.set(keyOf('busy'), { ...current, ver: { N: String(++version) } });
     };
     await assert.rejects(a.set('busy', { n: 1 }, inAnHour(), { loaded }), (e: unknown) => {
       return e instanceof SessionConflictError && e.code === 'ERR_SESSION_CONFLICT' && e.status === 503;
@@ -119,12 +121,12 @@ describe('no lost updates', () => {
 
 describe('nothing comes back', () => {
   const gone: [string, (t: MemoryTable, id: string) => void][] = [
-    ['deleted', (t, id) => t.items.delete(`session#${id}`)],
+    ['deleted', (t, id) => t.items.delete(keyOf(id))],
     [
       'expired but not yet deleted by TTL',
       (t, id) => {
-        const current = t.items.get(`session#${id}`);
-        if (current) t.items.set(`session#${id}`, { ...current, expires: { N: String(now() - 5) } });
+        const current = t.items.get(keyOf(id));
+        if (current) t.items.set(keyOf(id), { ...current, expires: { N: String(now() - 5) } });
       },
     ],
   ];
@@ -216,7 +218,8 @@ describe('the conditions each write carries', () => {
     const loaded = await a.load('old');
     assert.equal(loaded?.version, 0);
     await a.set('old', { user: 'ada', n: 1 }, inAnHour(), { loaded });
-    assert.equal(table.items.get('session#old')?.ver?.N, '1');
+    assert.equal(table.items.get(keyOf('old'))?.ver?.N, '1');
+    assert.equal(table.items.get('session#old'), undefined, 'moved from its plain id to its hashed key');
   });
 
   test("a new session never takes a live session's id: SessionIdInUseError, and the live one stays", async () => {
@@ -251,8 +254,8 @@ describe('the conditions each write carries', () => {
 
   test('a new session may take the id of an expired item', async () => {
     const { table, a } = setup();
-    table.items.set('session#dead', {
-      id: { S: 'session#dead' },
+    table.items.set(keyOf('dead'), {
+      id: { S: keyOf('dead') },
       destroyed: { N: String(now() - 100) },
       expires: { N: String(now() - 1) },
     });

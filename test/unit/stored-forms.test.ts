@@ -17,6 +17,8 @@ import {
 import { resolveOptions } from '../../src/options.ts';
 
 const now = 1_800_000_000;
+/** What a sealed blob is bound to: the table, the item's key and its version. */
+const at = (itemKey: string, version = 1, table = 'sessions') => ({ table, itemKey, version });
 
 describe('plain data and digest', () => {
   test('key order does not change the JSON text or the digest', () => {
@@ -118,14 +120,14 @@ describe('the envelope: compression, serializer, encryption', () => {
 
   test('small data stays a readable map; large data is compressed to binary and read back', () => {
     const small = new DataCodec({ threshold: 1_000_000, algorithm: 'brotli' }, undefined, undefined);
-    assert.ok(small.encode(plain, json, data, 'k').M);
+    assert.ok(small.encode(plain, json, data, at('k')).M);
     for (const algorithm of ['brotli', 'gzip'] as const) {
       const codec = new DataCodec({ threshold: 100, algorithm }, undefined, undefined);
-      const av = codec.encode(plain, json, data, 'k');
+      const av = codec.encode(plain, json, data, at('k'));
       assert.ok(av.B && av.B.byteLength < json.length / 4, `${algorithm} shrinks repeated text`);
-      assert.deepEqual(codec.decode(av, 'sess', 'k'), plain);
+      assert.deepEqual(codec.decode(av, 'sess', at('k')), plain);
       // every form is read whatever the options: compression switched off still reads it
-      assert.deepEqual(new DataCodec(undefined, undefined, undefined).decode(av, 'sess', 'k'), plain);
+      assert.deepEqual(new DataCodec(undefined, undefined, undefined).decode(av, 'sess', at('k')), plain);
     }
   });
 
@@ -135,23 +137,23 @@ describe('the envelope: compression, serializer, encryption', () => {
       parse: (t: string) => JSON.parse(t.slice(1)),
     };
     const codec = new DataCodec(undefined, serializer, undefined);
-    const av = codec.encode(plain, json, data, 'k');
+    const av = codec.encode(plain, json, data, at('k'));
     assert.equal(av.S?.[0], 'x');
-    assert.deepEqual(codec.decode(av, 'sess', 'k'), plain);
+    assert.deepEqual(codec.decode(av, 'sess', at('k')), plain);
   });
 
   test('a sealed blob holds no plaintext, opens for its key only, and refuses any changed byte', () => {
     const codec = new DataCodec(undefined, undefined, ring);
-    const av = codec.encode(plain, json, data, 'session#a');
+    const av = codec.encode(plain, json, data, at('session#a'));
     const blob = Buffer.from(av.B as Uint8Array);
     assert.ok(!blob.toString('latin1').includes('ada'));
-    assert.deepEqual(codec.decode(av, 'sess', 'session#a'), plain);
-    assert.throws(() => codec.decode(av, 'sess', 'session#b'), SessionIntegrityError);
-    for (const at of [1, 3, blob.length - 1]) {
+    assert.deepEqual(codec.decode(av, 'sess', at('session#a')), plain);
+    assert.throws(() => codec.decode(av, 'sess', at('session#b')), SessionIntegrityError);
+    for (const offset of [1, 3, blob.length - 1]) {
       const altered = Buffer.from(blob);
-      altered[at] = (altered[at] as number) ^ 1;
+      altered[offset] = (altered[offset] as number) ^ 1;
       assert.throws(
-        () => codec.decode({ B: altered }, 'sess', 'session#a'),
+        () => codec.decode({ B: altered }, 'sess', at('session#a')),
         (e: unknown) => e instanceof SessionIntegrityError || e instanceof MalformedItemError,
       );
     }
@@ -166,7 +168,7 @@ describe('the envelope: compression, serializer, encryption', () => {
     };
     const codec = new DataCodec(undefined, serializer, undefined);
     assert.throws(
-      () => codec.decode({ S: 'secret-token-123' }, 'sess', 'k'),
+      () => codec.decode({ S: 'secret-token-123' }, 'sess', at('k')),
       (e: unknown) =>
         e instanceof MalformedItemError &&
         !e.message.includes('secret-token-123') &&
@@ -174,16 +176,38 @@ describe('the envelope: compression, serializer, encryption', () => {
     );
   });
 
+  test('a sealed blob is bound to its table and version: moved to another table, or read as another version, it is refused', () => {
+    const codec = new DataCodec(undefined, undefined, ring);
+    const av = codec.encode(plain, json, data, at('session#a', 4, 'sessions'));
+    assert.deepEqual(codec.decode(av, 'sess', at('session#a', 4, 'sessions')), plain);
+    assert.throws(() => codec.decode(av, 'sess', at('session#a', 4, 'other-table')), SessionIntegrityError);
+    assert.throws(() => codec.decode(av, 'sess', at('session#a', 5, 'sessions')), SessionIntegrityError);
+    assert.throws(() => codec.decode(av, 'sess', at('session#a', 0, 'sessions')), SessionIntegrityError);
+  });
+
+  test('a blob sealed by an earlier version (to its key alone) opens only in an item without a version', () => {
+    const codec = new DataCodec(undefined, undefined, ring);
+    // the earlier layout: header without the bound flag, the key alone as authenticated data
+    const old = ring.seal(Buffer.from([0xdb, 4]), Buffer.from(json), 'session#a');
+    assert.deepEqual(codec.decode({ B: old }, 'sess', at('session#a', 0)), plain);
+    assert.throws(
+      () => codec.decode({ B: old }, 'sess', at('session#a', 3)),
+      (e: unknown) => {
+        return e instanceof SessionIntegrityError && /without its version/.test(e.message);
+      },
+    );
+  });
+
   test('with encryption on, data that is not sealed reads as no session', () => {
     const codec = new DataCodec(undefined, undefined, ring);
-    assert.equal(codec.decode({ M: marshalMap(plain) }, 'sess', 'k'), null);
+    assert.equal(codec.decode({ M: marshalMap(plain) }, 'sess', at('k')), null);
   });
 
   test('binary data this store did not write is a malformed item', () => {
     const codec = new DataCodec(undefined, undefined, undefined);
-    assert.throws(() => codec.decode({ B: Buffer.from([1, 2, 3]) }, 'sess', 'k'), MalformedItemError);
+    assert.throws(() => codec.decode({ B: Buffer.from([1, 2, 3]) }, 'sess', at('k')), MalformedItemError);
     assert.throws(
-      () => codec.decode({ B: Buffer.from([0xdb, 1, 9, 9, 9]) }, 'sess', 'k'),
+      () => codec.decode({ B: Buffer.from([0xdb, 1, 9, 9, 9]) }, 'sess', at('k')),
       MalformedItemError,
     );
   });
