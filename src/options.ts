@@ -134,6 +134,7 @@ const optionNames = {
   tableName: true,
   hashKey: true,
   prefix: true,
+  hashIds: true,
   dataAttribute: true,
   expiresAttribute: true,
   consistentRead: true,
