@@ -12,6 +12,7 @@ import {
   type DestroyUserSessionsOptions,
   type DestroyUserSessionsResult,
   type EngineOptions,
+  InvalidOptionError,
   type ListUserSessionsOptions,
   SessionEngine,
   type SessionRecord,
@@ -175,6 +176,34 @@ export class DynamoDBStore implements SessionStore {
   }
 }
 
+/** @fastify/session's cookie settings, which belong under `cookie`. */
+const cookieOptions = new Set(['maxAge', 'expires', 'httpOnly', 'secure', 'sameSite', 'domain', 'path']);
+
+/**
+ * The store's options, once the plugin's own are taken out. A cookie setting or a `store` at the top
+ * level would otherwise be refused by the store as an unknown option, without saying where it goes.
+ */
+function storeOptionsOf(rest: Record<string, unknown>): DynamoDBStoreOptions {
+  // Fastify passes its own register options (`logLevel`, `logSerializers`) to every plugin
+  const { logLevel: _logLevel, logSerializers: _logSerializers, ...engineOptions } = rest;
+  for (const [key, value] of Object.entries(engineOptions)) {
+    if (cookieOptions.has(key)) {
+      const example = typeof value === 'string' ? JSON.stringify(value) : String(value);
+      throw new InvalidOptionError(
+        key,
+        `a cookie setting; it goes under cookie: { cookie: { ${key}: ${example} } }`,
+      );
+    }
+    if (key === 'store') {
+      throw new InvalidOptionError(
+        key,
+        'the plugin makes its store from the options; to use your own DynamoDBStore, register @fastify/session with it',
+      );
+    }
+  }
+  return engineOptions;
+}
+
 const plugin: FastifyPluginAsync<DynamoDBSessionsOptions> = async (app, options) => {
   const {
     secret,
@@ -185,9 +214,9 @@ const plugin: FastifyPluginAsync<DynamoDBSessionsOptions> = async (app, options)
     saveUninitialized,
     rolling,
     idGenerator,
-    ...engineOptions
+    ...rest
   } = options;
-  const store = new DynamoDBStore(engineOptions);
+  const store = new DynamoDBStore(storeOptionsOf(rest));
   app.decorate('dynamodbStore', store);
   // closes the client the store made; a client passed in is left to its owner
   app.addHook('onClose', async () => store.close());
@@ -214,6 +243,7 @@ const plugin: FastifyPluginAsync<DynamoDBSessionsOptions> = async (app, options)
  * await app.register(dynamodbSessions, { secret, tableName: 'sessions', cookie: { maxAge: 86_400_000 } });
  * app.get('/', async (request) => request.session.user ?? null);
  * ```
+ * @function
  * @public
  */
 export const dynamodbSessions = fp(plugin, { fastify: '5.x', name: 'dynamodb-sessions' });

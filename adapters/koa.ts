@@ -4,13 +4,14 @@
  * Only translates between koa-session's store calls and the engine.
  * @packageDocumentation
  */
-import { type CreateSessionOptions, createSession } from 'koa-session';
+import { type CreateSessionOptions, createSession, SessionOptions } from 'koa-session';
 import {
   type DestroyUserSessionsOptions,
   type DestroyUserSessionsResult,
   type EngineOptions,
   InvalidOptionError,
   type ListUserSessionsOptions,
+  OPTION_NAMES,
   SessionEngine,
   type SessionRecord,
   type UserSession,
@@ -157,6 +158,40 @@ export class DynamoDBStore {
   }
 }
 
+/** koa-session's options, from its own schema, and the cookie settings it passes on. */
+const koaOptions = new Set([
+  ...Object.keys(SessionOptions.shape),
+  'domain',
+  'path',
+  'partitioned',
+  'priority',
+]);
+
+/**
+ * Refuses an option given on the wrong level: koa-session's at the top, or the store's under
+ * `session` (where koa-session would silently ignore it, and the store would use its default).
+ * `prefix` is both: the store's at the top, koa-session's under `session`.
+ */
+function checkPlaces(top: object, session: object): void {
+  const example = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+  for (const [key, value] of Object.entries(top)) {
+    if (!OPTION_NAMES.includes(key as keyof EngineOptions) && koaOptions.has(key)) {
+      throw new InvalidOptionError(
+        key,
+        `an option of koa-session; it goes under session: { session: { ${key}: ${example(value)} } }`,
+      );
+    }
+  }
+  for (const [key, value] of Object.entries(session)) {
+    if (OPTION_NAMES.includes(key as keyof EngineOptions) && !koaOptions.has(key)) {
+      throw new InvalidOptionError(
+        `session.${key}`,
+        `an option of the store, not of koa-session; it goes at the top level: { ${key}: ${example(value)}, session: { ... } }`,
+      );
+    }
+  }
+}
+
 /**
  * koa-session's middleware with a DynamoDB store. Needs `app.keys` for the signed cookie (unless
  * `session.signed` is `false` or `session.externalKey` is used).
@@ -176,6 +211,7 @@ export class DynamoDBStore {
  */
 export function dynamodbSession(app: KoaApp, options: DynamoDBSessionOptions = {}): KoaSessionMiddleware {
   const { session = {}, store, ...engineOptions } = options;
+  checkPlaces(engineOptions, session);
   if (store !== undefined && Object.keys(engineOptions).length > 0) {
     throw new InvalidOptionError(
       'store',

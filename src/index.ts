@@ -18,7 +18,7 @@ export type { CompressionAlgorithm, CompressionOptions, Serializer } from './for
 export { ITEM_LIMIT_BYTES, type SessionRecord } from './format/item.js';
 export type { EncryptionKey } from './format/keyring.js';
 export type { Plain } from './format/plain.js';
-export type { CapacityEvent, DynamoDBSendClient, EngineOptions } from './options.js';
+export { type CapacityEvent, type DynamoDBSendClient, type EngineOptions, OPTION_NAMES } from './options.js';
 export type { OperationStats, StatsSnapshot } from './stats.js';
 export {
   type AddUserIndexOptions,

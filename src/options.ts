@@ -148,6 +148,49 @@ export interface EngineOptions<T = Record<string, unknown>> {
   encryption?: EncryptionKey | readonly EncryptionKey[];
 }
 
+/**
+ * Every option's name, once. `satisfies` makes the type checker refuse this list when a field of
+ * `EngineOptions` is missing from it or one is extra, so `resolveOptions` can refuse unknown keys.
+ */
+const optionNames = {
+  client: true,
+  clientConfig: true,
+  transport: true,
+  callTimeoutMs: true,
+  tableName: true,
+  hashKey: true,
+  prefix: true,
+  hashIds: true,
+  plainIdFallback: true,
+  dataAttribute: true,
+  expiresAttribute: true,
+  consistentRead: true,
+  consistentReadOnMiss: true,
+  touchAfter: true,
+  ttl: true,
+  tombstoneSeconds: true,
+  tombstoneAttribute: true,
+  versionAttribute: true,
+  userId: true,
+  userIdAttribute: true,
+  userIndex: true,
+  cacheSize: true,
+  capacity: true,
+  onCapacity: true,
+  compress: true,
+  serializer: true,
+  encryption: true,
+} satisfies { [K in keyof Required<EngineOptions>]: true };
+
+/**
+ * The name of every option of the engine and the stores (`EngineOptions`), for code that separates
+ * the store's options from its own, as the Fastify plugin and Koa's `dynamodbSession` do.
+ * @public
+ */
+export const OPTION_NAMES: readonly (keyof EngineOptions)[] = Object.freeze(
+  Object.keys(optionNames) as (keyof EngineOptions)[],
+);
+
 /** Options with every default applied (see `EngineOptions` for each field). @internal */
 export interface ResolvedOptions<T> {
   tableName: string;
@@ -287,8 +330,53 @@ function resolveCallTimeout(value: unknown): number {
   return v;
 }
 
+/** Settings of the SDK client that are sometimes given to the store itself. */
+const clientSettings = new Set([
+  'region',
+  'endpoint',
+  'credentials',
+  'maxAttempts',
+  'retryMode',
+  'retryStrategy',
+  'requestHandler',
+  'logger',
+  'profile',
+  'useFipsEndpoint',
+  'useDualstackEndpoint',
+]);
+/** Names used by other stores and the SDK for an option of this one. */
+const aliases = new Map<string, keyof EngineOptions>([
+  ['table', 'tableName'],
+  ['partitionKey', 'hashKey'],
+  ['keyPrefix', 'prefix'],
+]);
+/** `TableName`, `table_name`, `tablename` and `table-name` all mean `tableName`. */
+const loose = (key: string) => key.toLowerCase().replace(/[-_]/g, '');
+
+/** Refuses a key that is not an option, saying where it belongs. */
+function checkNames(options: object): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (Object.hasOwn(optionNames, key)) continue;
+    const example = typeof value === 'object' || typeof value === 'function' ? '...' : shown(value);
+    if (clientSettings.has(key)) {
+      throw new InvalidOptionError(
+        key,
+        `not an option of the store; the client's ${key} goes in clientConfig: { clientConfig: { ${key}: ${example} } }`,
+      );
+    }
+    const meant = aliases.get(key) ?? OPTION_NAMES.find((name) => loose(name) === loose(key));
+    throw new InvalidOptionError(
+      key,
+      meant
+        ? `not an option of the store; did you mean ${meant}? { ${meant}: ${example} }`
+        : `not an option of the store (its options: ${OPTION_NAMES.join(', ')})`,
+    );
+  }
+}
+
 /** Applies the defaults; throws `InvalidOptionError` naming the first bad option. Never mutates input. @internal */
 export function resolveOptions<T>(options: EngineOptions<T>): ResolvedOptions<T> {
+  checkNames(options);
   const d = DEFAULTS;
   const userId = fn('userId', options.userId, '(session) => string | undefined');
   const onCapacity = fn('onCapacity', options.onCapacity, '(event) => void');

@@ -1,6 +1,6 @@
 /**
  * Express + express-session + dynamodb-sessions.
- * Run: npm run example:express   (DynamoDB Local is started for you unless AWS settings are given)
+ * Run: npm run example:express   (DynamoDB Local is started for you; see examples/shared/dynamodb.ts)
  */
 import express from 'express';
 import session from 'express-session';
@@ -17,7 +17,7 @@ declare module 'express-session' {
 const port = Number(process.env.PORT ?? 3000);
 const ddb = await exampleDynamoDB();
 const store = new DynamoDBStore({
-  client: ddb.client,
+  clientConfig: ddb.clientConfig,
   tableName: ddb.tableName,
   userId: (s) => s.account?.name,
 });
@@ -88,5 +88,7 @@ const server = app.listen(port, '127.0.0.1', () => {
 });
 stopOnSignal(async () => {
   server.close();
+  server.closeAllConnections();
+  store.close();
   await ddb.stop();
 });

@@ -1,6 +1,6 @@
 /**
  * Fastify 5 + @fastify/session + dynamodb-sessions, through the `dynamodbSessions` plugin.
- * Run: npm run example:fastify   (DynamoDB Local is started for you unless AWS settings are given)
+ * Run: npm run example:fastify   (DynamoDB Local is started for you; see examples/shared/dynamodb.ts)
  */
 import Fastify from 'fastify';
 import { dynamodbSessions } from '../../adapters/fastify.ts';
@@ -23,7 +23,7 @@ app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string
 });
 await app.register(dynamodbSessions, {
   secret: process.env.SESSION_SECRET ?? 'change-me-to-a-long-random-secret',
-  client: ddb.client,
+  clientConfig: ddb.clientConfig,
   tableName: ddb.tableName,
   userId: (s) => s.account?.name,
   // nothing is stored for visitors who never log in

@@ -1,6 +1,6 @@
 /**
  * Koa + koa-session + dynamodb-sessions.
- * Run: npm run example:koa   (DynamoDB Local is started for you unless AWS settings are given)
+ * Run: npm run example:koa   (DynamoDB Local is started for you; see examples/shared/dynamodb.ts)
  */
 import Koa from 'koa';
 import { DynamoDBStore, dynamodbSession } from '../../adapters/koa.ts';
@@ -19,7 +19,7 @@ interface AppSession {
 const port = Number(process.env.PORT ?? 3000);
 const ddb = await exampleDynamoDB();
 const store = new DynamoDBStore({
-  client: ddb.client,
+  clientConfig: ddb.clientConfig,
   tableName: ddb.tableName,
   userId: (s) => (s.account as AppSession['account'])?.name,
 });
@@ -109,5 +109,6 @@ const server = app.listen(port, '127.0.0.1', () => {
 stopOnSignal(async () => {
   server.close();
   server.closeAllConnections();
+  store.close();
   await ddb.stop();
 });

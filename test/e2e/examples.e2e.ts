@@ -12,42 +12,22 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Browser, chromium } from 'playwright-core';
 import { freePort } from '../../dev/dynamodb-local.ts';
 import { endpoint, localClient } from '../integration/helpers.ts';
+import { assertClosed, exitOf, withoutAws } from './processes.ts';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const examples = (process.env.E2E_EXAMPLES?.split(',') ?? ['express', 'fastify', 'koa']) as string[];
 const client = await localClient();
 let browser: Browser;
 
-before(async () => {
-  assert.ok(existsSync(executablePath), `Chromium not found at ${executablePath} (apt-get install chromium)`);
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-});
-after(async () => {
-  await browser?.close();
-});
-
 async function startExample(name: string, tableName: string): Promise<{ base: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}/server.ts`], {
+    // only the endpoint, as docs/dynamodb-local.md says: on 127.0.0.1 any region and keys do
     env: {
-      ...process.env,
+      ...withoutAws(),
       PORT: String(port),
-      DYNAMODB_ENDPOINT: await endpoint(),
+      AWS_ENDPOINT_URL_DYNAMODB: await endpoint(),
       TABLE_NAME: tableName,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -82,6 +62,28 @@ async function sessionItems(tableName: string): Promise<number> {
 }
 
 describe('the examples in a real browser', () => {
+  before(async () => {
+    assert.ok(
+      existsSync(executablePath),
+      `Chromium not found at ${executablePath} (apt-get install chromium)`,
+    );
+    browser = await chromium.launch({
+      executablePath,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
   for (const name of examples) {
     test(`${name}: log in, reload, see the session, log out`, async () => {
       const tableName = `e2e_${name}_${Date.now()}`;
@@ -104,8 +106,11 @@ describe('the examples in a real browser', () => {
         assert.equal(await sessionItems(tableName), 0, 'the session data left DynamoDB');
       } finally {
         await context.close();
-        child.kill('SIGTERM');
       }
+      const exited = exitOf(child);
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, { code: 0, signal: null }, 'SIGTERM stops the example cleanly');
+      await assertClosed(base);
     });
   }
 });

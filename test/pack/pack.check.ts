@@ -1,52 +1,22 @@
 /**
- * The published package, as users get it: `npm pack`, installed into a fresh folder beside Express 5,
- * Fastify 5 and Koa 3, used by three outside apps through the package's name only (CommonJS for
- * Express, ESM for Fastify and Koa), which must keep a session across requests with cookies.
- * The tarball is packed from a tree without `dist/`, as a fresh clone is: `prepack` must build it.
- * Run: npm run test:pack.
+ * The published package, as users get it: `npm pack`, installed into a folder outside the repository
+ * beside Express 5, Fastify 5 and Koa 3 (test/pack/outside.ts), used by three outside apps through the
+ * package's name only (CommonJS for Express, ESM for Fastify and Koa), which must keep a session across
+ * requests with cookies. The tarball is packed from a tree without `dist/`, as a fresh clone is:
+ * `prepack` must build it. The README's own apps: readme.check.ts. Run: npm run test:pack.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { freePort } from '../../dev/dynamodb-local.ts';
-import { CookieJar, endpoint, request } from '../integration/helpers.ts';
+import { CookieJar, request } from '../integration/helpers.ts';
 import { expressApp, fastifyApp, koaApp } from './apps.ts';
+import { localDynamoDB, outside } from './outside.ts';
+import { root } from './readme.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const dir = mkdtempSync(join(tmpdir(), 'dynamodb-sessions-outside-'));
-
-let packed: string[] = [];
-
-before(() => {
-  // as in a fresh clone: nothing built
-  rmSync(join(root, 'dist'), { recursive: true, force: true });
-  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root })
-    .toString()
-    .trim();
-  const tarball = join(dir, out.split('\n').pop() ?? '');
-  packed = execFileSync('tar', ['-tzf', tarball]).toString().trim().split('\n');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'outside-app', private: true }));
-  const pinned = (name: string) =>
-    `${name}@${JSON.parse(execFileSync('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], { cwd: root }).toString())}`;
-  execFileSync(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      tarball,
-      ...['@aws-sdk/client-dynamodb', 'express', 'express-session', 'fastify'].map(pinned),
-      ...['@fastify/session', '@fastify/cookie', 'fastify-plugin', 'koa', 'koa-session'].map(pinned),
-    ],
-    { cwd: dir, stdio: 'inherit' },
-  );
-  assert.ok(readdirSync(join(dir, 'node_modules', 'dynamodb-sessions', 'dist')).includes('express.cjs'));
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { packed, appsFolder: dir } = outside();
 
 async function run(file: string, source: string): Promise<void> {
   writeFileSync(join(dir, file), source);
@@ -56,10 +26,7 @@ async function run(file: string, source: string): Promise<void> {
     env: {
       ...process.env,
       PORT: String(port),
-      DYNAMODB_ENDPOINT: await endpoint(),
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      ...(await localDynamoDB()),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -7,6 +7,7 @@ import {
   DEFAULTS,
   type EngineOptions,
   InvalidOptionError,
+  OPTION_NAMES,
   type Serializer,
   SessionEngine,
 } from '../../src/index.ts';
@@ -233,4 +234,55 @@ test('a key given as a Buffer, hex, base64 or base64url is the same key; inspect
   assert.equal(new Set(ids).size, 1);
   const shown = inspect(optionsOf({ encryption: { key: key1 } }), { depth: 5 });
   assert.ok(!shown.includes(key1.toString('hex')) && !shown.includes(key1.toString('base64')), shown);
+});
+
+describe('unknown options', () => {
+  /** [options as a JavaScript caller might write them, the key named, the advice in the message] */
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ region: 'eu-west-1' }, 'region', /clientConfig: \{ clientConfig: \{ region: "eu-west-1" \} \}/],
+    [
+      { endpoint: 'http://127.0.0.1:8000' },
+      'endpoint',
+      /\{ clientConfig: \{ endpoint: "http:\/\/127.0.0.1:8000" \} \}/,
+    ],
+    [{ credentials: { accessKeyId: 'a' } }, 'credentials', /\{ clientConfig: \{ credentials: \.\.\. \} \}/],
+    [{ maxAttempts: 5 }, 'maxAttempts', /\{ clientConfig: \{ maxAttempts: 5 \} \}/],
+    [{ table: 'sessions' }, 'table', /did you mean tableName\? \{ tableName: "sessions" \}/],
+    [{ TableName: 'sessions' }, 'TableName', /did you mean tableName\?/],
+    [{ table_name: 'sessions' }, 'table_name', /did you mean tableName\?/],
+    [{ touch_after: 60 }, 'touch_after', /did you mean touchAfter\? \{ touchAfter: 60 \}/],
+    [{ partitionKey: 'pk' }, 'partitionKey', /did you mean hashKey\? \{ hashKey: "pk" \}/],
+    [{ constructor: 'x' }, 'constructor', /its options: client, clientConfig, transport, .*encryption\)$/],
+    [{ tableName: 'sessions', colour: 'blue' }, 'colour', /not an option of the store \(its options: /],
+  ];
+  for (const [options, key, advice] of cases) {
+    test(`${JSON.stringify(options)}: InvalidOptionError naming ${key} and where it belongs`, () => {
+      assert.throws(
+        () => engine(options as EngineOptions),
+        (e: unknown) =>
+          e instanceof InvalidOptionError &&
+          e.code === 'ERR_INVALID_OPTION' &&
+          e.option === key &&
+          e.message.startsWith(`invalid option ${key}: not an option of the store`) &&
+          advice.test(e.message),
+      );
+    });
+  }
+
+  test('a misplaced key is refused even when its value is undefined', () => {
+    assert.throws(() => engine({ region: undefined } as EngineOptions), { option: 'region' });
+  });
+
+  test('OPTION_NAMES lists every option once, and each is accepted', () => {
+    assert.equal(new Set(OPTION_NAMES).size, OPTION_NAMES.length);
+    assert.ok(Object.isFrozen(OPTION_NAMES));
+    for (const name of OPTION_NAMES) {
+      assert.doesNotThrow(() => engine({ [name]: undefined }), name);
+    }
+    assert.deepEqual(
+      [...OPTION_NAMES].filter((n) => n !== 'client' && n !== 'clientConfig').sort(),
+      Object.keys(optionsOf()).sort(),
+      'every resolved option is a name of OPTION_NAMES',
+    );
+  });
 });
