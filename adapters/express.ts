@@ -132,6 +132,22 @@ export class DynamoDBStore extends session.Store {
     this.engine.close();
   }
 
+  /**
+   * A new session for the request (at login, against session fixation), as express-session's own:
+   * the old session destroyed, then a new one generated. A session this request made and never
+   * saved (a first visit) has nothing stored to destroy: it costs no write, and it cannot fail.
+   */
+  override regenerate(req: Request, cb: (err?: unknown) => void): void {
+    // express-session gives its store `generate` when the middleware is made
+    const generate: unknown = Reflect.get(this, 'generate');
+    if (typeof generate === 'function' && req.session !== undefined && !loaded.has(req.session)) {
+      generate.call(this, req);
+      cb();
+      return;
+    }
+    super.regenerate(req, cb);
+  }
+
   /** Destroys a session; the callback is optional. */
   override destroy(sid: string, cb?: Callback<void>): void {
     settle(this.engine.destroy(sid), cb);

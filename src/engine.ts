@@ -10,6 +10,7 @@ import { DEFAULTS } from './defaults.js';
 import { InvalidArgumentError, InvalidSessionIdError } from './errors.js';
 import { type Item, ItemFormat, prepareData, type SessionRecord } from './format/item.js';
 import { maxKeyBytes, type SessionKeys, sessionKeysOf, tombstoneItem } from './format/keys.js';
+import { missingTableAdvice, whereOf } from './missing-table.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { deletePlain, SessionWriter } from './save/writer.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
@@ -108,7 +109,10 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       this.#ownsClient = true;
       inner = this.#options.transport === 'sdk' ? sdkTransport(this.#client) : directTransport(this.#client);
     }
-    this.#transport = countedTransport(inner, this.#recorder, this.#options.callTimeoutMs);
+    const client = this.#client;
+    this.#transport = countedTransport(inner, this.#recorder, this.#options.callTimeoutMs, async () =>
+      missingTableAdvice(this.#options, await whereOf(client)),
+    );
     this.#writer = new SessionWriter({
       options: this.#options,
       format: this.#format,

@@ -102,10 +102,15 @@ export class StoreUnavailableError extends DynamoDBSessionsError {
   readonly operation: string;
   /** True when DynamoDB throttled the request (after the client's retries). */
   readonly throttled: boolean;
-  constructor(operation: string, cause: unknown) {
+  /**
+   * @param advice - what to do about it, when the store can tell (e.g. the command that creates a
+   * missing table)
+   */
+  constructor(operation: string, cause: unknown, advice?: string) {
     const name = cause instanceof Error ? cause.name : 'Error';
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super('ERR_STORE_UNAVAILABLE', `DynamoDB ${operation} failed: ${name}: ${detail}`, {
+    const message = `DynamoDB ${operation} failed: ${name}: ${detail}${advice ? `. ${advice}` : ''}`;
+    super('ERR_STORE_UNAVAILABLE', message, {
       cause,
       status: 503,
     });

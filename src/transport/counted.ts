@@ -50,11 +50,16 @@ function bounded<O>(
   });
 }
 
-/** Wraps a transport: each call bounded by `timeoutMs`; calls, errors, throttles and consumed capacity to `recorder`. @internal */
+/**
+ * Wraps a transport: each call bounded by `timeoutMs`; calls, errors, throttles and consumed capacity
+ * to `recorder`; `missingTable` says what to do when DynamoDB answers that the table does not exist.
+ * @internal
+ */
 export function countedTransport(
   inner: TableTransport,
   recorder: StatsRecorder,
   timeoutMs: number,
+  missingTable?: () => Promise<string>,
 ): TableTransport {
   const wrap = <K extends keyof TableTransport>(method: K): TableTransport[K] => {
     const operation = operationNames[method];
@@ -74,7 +79,11 @@ export function countedTransport(
         if (isConditionFailure(err)) throw err;
         s.errors++;
         if (isThrottle(err)) s.throttles++;
-        throw new StoreUnavailableError(operation, err);
+        const advice =
+          missingTable && err instanceof Error && err.name === 'ResourceNotFoundException'
+            ? await missingTable()
+            : undefined;
+        throw new StoreUnavailableError(operation, err, advice);
       }
     };
     return counted as TableTransport[K];

@@ -8,6 +8,7 @@ import { DynamoDBStore } from '../../adapters/express.ts';
 import { SessionTooLargeError } from '../../src/index.ts';
 import {
   CookieJar,
+  copyJar,
   countCommands,
   downClient,
   freshTable,
@@ -46,6 +47,14 @@ async function start(store: DynamoDBStore, cookie: session.CookieOptions = { max
   app.post('/login', (req, res) => {
     req.session.user = { name: String(req.body.name) };
     res.json({ ok: true });
+  });
+  // the README's login: a new session id, the save awaited
+  app.post('/signin', (req, res, next) => {
+    req.session.regenerate((err) => {
+      if (err) return next(err);
+      req.session.user = { name: String(req.body.name) };
+      req.session.save((saveErr) => (saveErr ? next(saveErr) : res.json({ ok: true })));
+    });
   });
   app.get('/me', (req, res) => {
     res.json({ user: req.session.user ?? null });
@@ -102,6 +111,29 @@ describe('express-session with DynamoDBStore', () => {
     assert.equal((await request(base, '/logout', jar, { method: 'POST' })).status, 200);
     assert.equal((await item(id))?.sess, undefined, 'session data is gone');
     assert.deepEqual((await request(base, '/me', jar)).body, { user: null });
+  });
+
+  test('regenerate: a first visit costs no destroy; a signed-in session is destroyed for the new id', async () => {
+    const store = new DynamoDBStore({ client, tableName });
+    const { base } = await start(store);
+    const jar = new CookieJar();
+    await request(base, '/signin', jar, { method: 'POST', body: { name: 'ada' } });
+    // the session made for this visit was never stored: only the new session's PutItem
+    assert.deepEqual(store.engine.stats().operations.PutItem?.calls, 1);
+    assert.equal(store.engine.stats().total.calls, 1);
+    const first = sid(jar);
+    assert.equal((await item(first))?.sess?.M?.user?.M?.name?.S, 'ada');
+    const before = copyJar(jar);
+    await request(base, '/signin', jar, { method: 'POST', body: { name: 'grace' } });
+    const second = sid(jar);
+    assert.notEqual(second, first, 'a new id at each sign-in');
+    assert.ok((await item(first))?.destroyed, 'the signed-in session it replaced is destroyed');
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'grace' } });
+    assert.deepEqual(
+      (await request(base, '/me', before)).body,
+      { user: null },
+      'the old cookie opens nothing',
+    );
   });
 
   test('an unmodified request inside touchAfter sends no write; one after it sends one UpdateItem', async () => {
