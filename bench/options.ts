@@ -125,6 +125,11 @@ function versionOf(pkg: string): string {
 export const catalogue: CatalogueEntry[] = [
   { id: 'express/ours', kind: 'ours', label: 'dynamodb-sessions, own client (direct path)' },
   { id: 'express/ours-client', kind: 'ours', label: 'dynamodb-sessions, client passed in (SDK path)' },
+  {
+    id: 'express/ours-plain-ids',
+    kind: 'ours',
+    label: 'dynamodb-sessions, own client, hashIds: false (what hashing ids costs)',
+  },
   { id: 'express/raw', kind: 'floor', label: 'raw SDK floor' },
   {
     id: 'express/connect-dynamodb',

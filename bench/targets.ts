@@ -7,7 +7,8 @@ function calls(r: StoreResult, op: string): number {
 
 /** `express, own client` or `express, client passed in`. */
 function nameOf(r: StoreResult): string {
-  return `${r.framework}, ${r.store === 'ours-client' ? 'client passed in' : 'own client'}`;
+  const path = { 'ours-client': 'client passed in', 'ours-plain-ids': 'own client, hashIds: false' }[r.store];
+  return `${r.framework}, ${path ?? 'own client'}`;
 }
 
 function perRequestChecks(r: StoreResult, touchAfter: number | undefined): TargetCheck[] {
@@ -69,6 +70,11 @@ export function checkTargets(run: RunResult): TargetCheck[] {
       cpuCheck('koa, client passed in: CPU per request ≤ 1.00 × the raw SDK floor', koaClient, koaRaw, 1),
     );
   if (ours && connect) out.push(cpuCheck('express: CPU per request ≤ connect-dynamodb', ours, connect, 1));
+  const plainIds = find('express/ours-plain-ids');
+  if (ours && plainIds)
+    out.push(
+      cpuCheck('express, own client: hashed ids cost ≤ 1.05 × plain ids in CPU', ours, plainIds, 1.05),
+    );
   for (const row of run.coldStart?.rows ?? []) {
     const ratio = row.ours.cpuMs / row.baseline.cpuMs;
     out.push({

@@ -28,6 +28,11 @@ function makeStore(
       watch(store.engine, counter);
       return store;
     }
+    case 'ours-plain-ids': {
+      const store = new DynamoDBStore({ ...ourOptions(config), hashIds: false });
+      watch(store.engine, counter);
+      return store;
+    }
     case 'memory':
       return new session.MemoryStore();
     case 'raw':
