@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDynamoDBLocal } from '../dev/dynamodb-local.ts';
 import { engineInternals, engineOn } from '../src/engine.ts';
+import { hashOfId } from '../src/format/keys.ts';
 import { decodeData, marshalMap, unmarshalMap } from '../src/format/marshal.ts';
 import { toPlain } from '../src/format/plain.ts';
 import { createTable, SessionEngine } from '../src/index.ts';
@@ -137,7 +138,7 @@ try {
   // the engine alone, on an answer already parsed (no transport): what it adds on either path
   const answer = JSON.stringify(
     await client.send(
-      new GetItemCommand({ TableName: tableName, Key: { id: { S: 'engine' } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: tableName, Key: { id: { S: hashOfId('engine') } }, ConsistentRead: true }),
     ),
   );
   const none = async () => ({});
