@@ -138,7 +138,11 @@ try {
   // the engine alone, on an answer already parsed (no transport): what it adds on either path
   const answer = JSON.stringify(
     await client.send(
-      new GetItemCommand({ TableName: tableName, Key: { id: { S: hashOfId('engine') } }, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { id: { S: hashOfId('engine') } },
+        ConsistentRead: true,
+      }),
     ),
   );
   const none = async () => ({});
