@@ -63,7 +63,7 @@ export interface EngineOptions<T = Record<string, unknown>> {
   /**
    * Key items by a one-way hash (SHA-256) of the session id, so that nothing in the table (console,
    * backups, exports) works as a cookie. Sessions stored under the plain id by earlier versions
-   * (and connect-dynamodb, @pwrdrvr) are still read, and move to the hashed key at their next write.
+   * (and connect-dynamodb, `@pwrdrvr/dynamodb-session-store`) are still read, and move to the hashed key at their next write.
    * `false` keys items by the plain id, for tables other tools read by id: whoever can read the
    * table can then take over every live session.
    * @defaultValue `true`
@@ -71,9 +71,10 @@ export interface EngineOptions<T = Record<string, unknown>> {
   hashIds?: boolean;
   /**
    * With `hashIds`: when a session's hashed key holds nothing, look for it under its plain id too
-   * (where earlier versions, connect-dynamodb and @pwrdrvr stored it), and on `destroy` delete that
-   * item too. It costs one more read on a miss and one more write on a logout; once no session
-   * stored before the upgrade can be alive (a `ttl` or cookie `maxAge` after it), turn it off.
+   * (where earlier versions, connect-dynamodb and `@pwrdrvr/dynamodb-session-store` stored it), and on
+   * `destroy` delete what is there. It costs an eventually consistent read (half a unit) on a miss,
+   * sent with the consistent re-read, and one on a logout; once no session stored before the upgrade
+   * can be alive (a `ttl` or cookie `maxAge` after it), turn it off.
    * @defaultValue `true`
    */
   plainIdFallback?: boolean;

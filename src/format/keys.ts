@@ -4,7 +4,7 @@
  * A session id is a credential: signed with the app's secret, it is a working login. So the table
  * holds a one-way hash of it (SHA-256, base64url: no secret is needed, ids are random), and nothing
  * in the table works as a cookie. Sessions written under the plain id (earlier versions of this
- * store, connect-dynamodb, @pwrdrvr) are still found there, and move to the hashed key when next
+ * store, connect-dynamodb, `@pwrdrvr/dynamodb-session-store`) are still found there, and move to the hashed key when next
  * written.
  */
 import { createHash } from 'node:crypto';
