@@ -7,16 +7,13 @@ import { DynamoDBStore as ExpressStore } from '../../adapters/express.ts';
 import { dynamodbSessions } from '../../adapters/fastify.ts';
 import { dynamodbSession, DynamoDBStore as KoaStore } from '../../adapters/koa.ts';
 import { SessionEngine } from '../../src/index.ts';
-import { clientOf, endpoint, freshTable, localClient } from './helpers.ts';
+import { clientOf, freshTable, localClient, localConfig } from './helpers.ts';
 
 const client = await localClient();
 let tableName = '';
 before(async () => {
   tableName = await freshTable(client);
 });
-
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const clientConfig = async () => ({ endpoint: await endpoint(), region: 'us-east-1', credentials });
 
 /** Counts the calls of `destroy()` on a client. */
 function watchDestroy(c: DynamoDBClient): { count: number } {
@@ -31,7 +28,7 @@ function watchDestroy(c: DynamoDBClient): { count: number } {
 
 describe('close()', () => {
   test('an engine closes the client it made', async () => {
-    const engine = new SessionEngine({ tableName, clientConfig: await clientConfig() });
+    const engine = new SessionEngine({ tableName, clientConfig: await localConfig() });
     await engine.set('close-own', { a: 1 });
     const destroyed = watchDestroy(clientOf(engine));
     engine.close();
@@ -51,7 +48,7 @@ describe('close()', () => {
 
   test('the Express and Koa stores close their own client, not one passed in', async () => {
     for (const Store of [ExpressStore, KoaStore]) {
-      const own = new Store({ tableName, clientConfig: await clientConfig() });
+      const own = new Store({ tableName, clientConfig: await localConfig() });
       const ownDestroyed = watchDestroy(clientOf(own.engine as SessionEngine<object>));
       own.close();
       assert.equal(ownDestroyed.count, 1, `${Store.name} closes its own client`);
@@ -66,7 +63,7 @@ describe('close()', () => {
   test('the Koa middleware carries its store, to close it at shutdown', async () => {
     const app = new Koa();
     app.keys = ['a key for the test'];
-    const middleware = dynamodbSession(app, { tableName, clientConfig: await clientConfig() });
+    const middleware = dynamodbSession(app, { tableName, clientConfig: await localConfig() });
     const destroyed = watchDestroy(clientOf(middleware.store.engine));
     middleware.store.close();
     assert.equal(destroyed.count, 1);
@@ -75,7 +72,7 @@ describe('close()', () => {
   test('the Fastify plugin closes the client it made on app.close(), never one passed in', async () => {
     const secret = 'a secret of at least thirty-two characters';
     const own = Fastify();
-    await own.register(dynamodbSessions, { secret, tableName, clientConfig: await clientConfig() });
+    await own.register(dynamodbSessions, { secret, tableName, clientConfig: await localConfig() });
     await own.ready();
     const ownDestroyed = watchDestroy(clientOf(own.dynamodbStore.engine));
     await own.close();

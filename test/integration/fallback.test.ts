@@ -5,15 +5,15 @@
  * the same names and `$metadata`, on the same answers.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { DynamoDBClient, type DynamoDBClientConfig, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SessionEngine, StoreUnavailableError } from '../../src/index.ts';
 import { directTransport } from '../../src/transport/direct.ts';
 import { serviceErrorOf } from '../../src/transport/wire.ts';
-import { clientOf, endpoint, freshTable, localClient } from './helpers.ts';
+import { clientOf, endpoint, freshTable, localClient, localConfig } from './helpers.ts';
+import { bodyOf, expectedSignature, forward, signatureOf } from './signing.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 let tableName = '';
@@ -26,15 +26,11 @@ after(async () => {
   for (const close of closers) await close();
 });
 
-async function clientConfig(extra: DynamoDBClientConfig = {}): Promise<DynamoDBClientConfig> {
-  return { endpoint: await endpoint(), region: 'us-east-1', credentials, ...extra };
-}
-
 /** An engine with its own client; `viaSend` counts the calls that went through the client's `send`. */
 async function ownEngine(options: ConstructorParameters<typeof SessionEngine>[0] = {}) {
   const engine = new SessionEngine<Record<string, unknown>>({
     tableName,
-    clientConfig: await clientConfig(),
+    clientConfig: await localConfig(),
     ...options,
   });
   closers.push(() => engine.close());
@@ -169,66 +165,31 @@ describe('a part that fails sends that call and every later one through the SDK'
   });
 });
 
-/** SigV4 computed here from the request as received, independently of the SDK. */
-function validSignature(headers: IncomingHttpHeaders, body: string, secret: string): boolean {
-  const auth = String(headers.authorization);
-  const [, scope = '', signedList = '', signature = ''] =
-    /Credential=[^/]+\/([^,]+), SignedHeaders=([^,]+), Signature=(\w+)$/.exec(auth) ?? [];
-  const canonical = [
-    'POST',
-    '/',
-    '',
-    ...signedList.split(';').map((h) => `${h}:${String(headers[h]).trim()}`),
-    '',
-    signedList,
-    createHash('sha256').update(body).digest('hex'),
-  ].join('\n');
-  const toSign = [
-    'AWS4-HMAC-SHA256',
-    String(headers['x-amz-date']),
-    scope,
-    createHash('sha256').update(canonical).digest('hex'),
-  ].join('\n');
-  const [date = '', region = '', service = ''] = scope.split('/');
-  const hmac = (key: Buffer | string, text: string) => createHmac('sha256', key).update(text).digest();
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
-  return hmac(key, toSign).toString('hex') === signature;
-}
-
 /** DynamoDB Local behind a check of every request's signature (DynamoDB Local does not check them). */
 async function signatureChecking(refuseFirst = false): Promise<{ url: string; refused: () => number }> {
   const target = new URL(await endpoint());
   let refused = 0;
   let first = refuseFirst;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      if (first || !validSignature(req.headers, body, credentials.secretAccessKey)) {
-        first = false;
-        refused++;
-        res.writeHead(400, {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amzn-requestid': `refused-${refused}`,
-        });
-        res.end(
-          JSON.stringify({
-            __type: 'com.amazon.coral.service#InvalidSignatureException',
-            message: 'The request signature we calculated does not match the signature you provided.',
-          }),
-        );
-        return;
-      }
-      const out = httpRequest(
-        { host: target.hostname, port: target.port, method: 'POST', path: '/', headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 500, up.headers);
-          up.pipe(res);
-        },
+  const server = createServer(async (req, res) => {
+    const body = await bodyOf(req);
+    const valid =
+      signatureOf(req.headers) === expectedSignature(req.headers, body, credentials.secretAccessKey);
+    if (first || !valid) {
+      first = false;
+      refused++;
+      res.writeHead(400, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': `refused-${refused}`,
+      });
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazon.coral.service#InvalidSignatureException',
+          message: 'The request signature we calculated does not match the signature you provided.',
+        }),
       );
-      out.end(body);
-    });
+      return;
+    }
+    forward(target, req, body, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(() => server.close());
@@ -239,7 +200,7 @@ describe('a request DynamoDB refuses as badly signed', () => {
   test('the signatures the direct path makes itself are valid: none refused, none sent through send', async () => {
     const checking = await signatureChecking();
     const { engine, viaSend } = await ownEngine({
-      clientConfig: await clientConfig({ endpoint: checking.url }),
+      clientConfig: await localConfig({ endpoint: checking.url }),
     });
     await roundTrip(engine, 'signed-1');
     assert.equal(checking.refused(), 0);
@@ -249,7 +210,7 @@ describe('a request DynamoDB refuses as badly signed', () => {
   test('refused once, is sent again through the SDK, which gets it through: later calls go through the SDK', async () => {
     const checking = await signatureChecking(true);
     const { engine, viaSend } = await ownEngine({
-      clientConfig: await clientConfig({ endpoint: checking.url }),
+      clientConfig: await localConfig({ endpoint: checking.url }),
     });
     await roundTrip(engine, 'refused-0');
     assert.equal(checking.refused(), 1);
@@ -260,7 +221,7 @@ describe('a request DynamoDB refuses as badly signed', () => {
   test('a signer of another kind that signs wrongly once: the same', async () => {
     const checking = await signatureChecking();
     const { engine, client, viaSend } = await ownEngine({
-      clientConfig: await clientConfig({ endpoint: checking.url }),
+      clientConfig: await localConfig({ endpoint: checking.url }),
     });
     // a signer that signs differently after an upgrade: its first signature is wrong
     breakSigner(client, async (request, options, sign) => {
@@ -279,7 +240,7 @@ describe('a request DynamoDB refuses as badly signed', () => {
     const checking = await signatureChecking();
     let secret = 'wrong';
     const { engine, viaSend } = await ownEngine({
-      clientConfig: await clientConfig({
+      clientConfig: await localConfig({
         endpoint: checking.url,
         // refreshed on every use: it expires within the SDK's refresh window
         credentials: async () => ({
@@ -365,7 +326,7 @@ describe('errors are the SDK’s own', () => {
     test(`${what}: the same class, name, message, fault, fields and $metadata (attempts and totalRetryDelay too)`, async () => {
       current = what;
       const url = await canned();
-      const config = await clientConfig({ endpoint: url, maxAttempts: 2 });
+      const config = await localConfig({ endpoint: url, maxAttempts: 2 });
       const sdk = new DynamoDBClient(config);
       const direct = directTransport(new DynamoDBClient(config));
       const input = { TableName: 't', Key: { id: { S: 'a' } } };

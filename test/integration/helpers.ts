@@ -21,9 +21,14 @@ export function endpoint(): Promise<string> {
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** The settings of a client for DynamoDB Local, `extra` over them: a store's `clientConfig`. */
+export async function localConfig(extra: DynamoDBClientConfig = {}): Promise<DynamoDBClientConfig> {
+  return { region: 'us-east-1', endpoint: await endpoint(), credentials, ...extra };
+}
+
 /** A client for DynamoDB Local. */
 export async function localClient(config: DynamoDBClientConfig = {}): Promise<DynamoDBClient> {
-  return new DynamoDBClient({ region: 'us-east-1', endpoint: await endpoint(), credentials, ...config });
+  return new DynamoDBClient(await localConfig(config));
 }
 
 /** A client whose endpoint refuses connections: DynamoDB is down. */

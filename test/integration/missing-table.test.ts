@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import Fastify from 'fastify';
@@ -16,7 +16,7 @@ import { DynamoDBStore as ExpressStore } from '../../adapters/express.ts';
 import { dynamodbSessions } from '../../adapters/fastify.ts';
 import { dynamodbSession } from '../../adapters/koa.ts';
 import { createTable, SessionEngine, StoreUnavailableError } from '../../src/index.ts';
-import { CookieJar, endpoint, listen, localClient, request } from './helpers.ts';
+import { CookieJar, endpoint, listen, localClient, localConfig, request } from './helpers.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -30,14 +30,16 @@ declare module 'fastify' {
 }
 
 const secret = 'a secret of at least thirty-two characters';
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 let url = '';
 let client: DynamoDBClient;
+/** The connection of a store that makes its own client. */
+let clientConfig: DynamoDBClientConfig;
 const closers: (() => unknown)[] = [];
 
 before(async () => {
   url = await endpoint();
   client = await localClient();
+  clientConfig = await localConfig();
 });
 after(async () => {
   for (const close of closers) await close();
@@ -54,9 +56,7 @@ interface Outcome {
 
 /** Store options for one of the two paths: the store's own client, or `client` passed in. */
 function storeOptions(path: 'own' | 'passed', tableName: string) {
-  return path === 'own'
-    ? { tableName, clientConfig: { region: 'us-east-1', endpoint: url, credentials } }
-    : { tableName, client };
+  return path === 'own' ? { tableName, clientConfig } : { tableName, client };
 }
 
 async function expressLogin(options: ReturnType<typeof storeOptions>): Promise<Outcome> {
@@ -160,7 +160,7 @@ describe('a table never created', () => {
       tableName,
       hashKey: 'pk',
       expiresAttribute: 'ttl',
-      clientConfig: { region: 'us-east-1', endpoint: url, credentials },
+      clientConfig,
     });
     closers.push(() => engine.close());
     const err = await engine.get('someone').then(

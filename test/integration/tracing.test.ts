@@ -37,12 +37,11 @@ const { DynamoDBStore } = await import('../../adapters/express.ts');
 const { dynamodbSessions } = await import('../../adapters/fastify.ts');
 const { DynamoDBStore: KoaStore } = await import('../../adapters/koa.ts');
 const { SessionEngine } = await import('../../src/index.ts');
-const { CookieJar, endpoint, freshTable, listen, localClient, request } = await import('./helpers.ts');
+const { CookieJar, freshTable, listen, localClient, localConfig, request } = await import('./helpers.ts');
 
 type Path = 'own client' | 'client passed in';
 const paths: Path[] = ['own client', 'client passed in'];
 const region = 'us-east-1';
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 let tableName = '';
 const closers: (() => unknown)[] = [];
 
@@ -56,7 +55,7 @@ after(async () => {
 
 /** The store options of a path: its own client (only the connection configured), or a client of the app's. */
 async function storeOptions(path: Path, extra: Record<string, unknown> = {}) {
-  const connection = { region, endpoint: await endpoint(), credentials };
+  const connection = await localConfig();
   const where =
     path === 'own client' ? { clientConfig: connection } : { client: new DynamoDBClient(connection) };
   return { tableName, ...where, ...extra };
