@@ -58,8 +58,11 @@ interface Job<T> {
   s: SaveRequest<T>;
   /** The data the request held before its own changes (what it loaded, unless it merged since). */
   origin: Data;
-  /** Its own changes against `origin`. */
-  changes: OwnChanges;
+  /**
+   * Its own changes against `origin`, worked out at the first call (a save whose data is as loaded,
+   * or that is written as given, never needs them).
+   */
+  changes(): OwnChanges;
   resolve(record: SessionRecord<T> | null): void;
   reject(err: unknown): void;
 }
@@ -134,11 +137,12 @@ export class SessionWriter<T> {
   async save(s: SaveRequest<T>): Promise<SessionRecord<T> | null> {
     const loaded = s.loaded;
     const origin = loaded ? (this.#origins.get(loaded) ?? (loaded.data as Record<string, unknown>)) : {};
-    const changes = ownChanges(origin, s.prepared.plain, s.data as Record<string, unknown>);
+    let own: OwnChanges | undefined;
+    const changes = () => (own ??= ownChanges(origin, s.prepared.plain, s.data as Data));
     if (loaded) {
       // unchanged against what it last saw stored: at most the expiry moves, without waiting
       const data =
-        s.overwrite || origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes) as T);
+        s.overwrite || origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes()) as T);
       const digest = data === s.data ? s.prepared.digest : prepareData(data).digest;
       if (digest === loaded.digest) {
         if (s.migrateFrom === undefined) return this.#touchLoaded(s.id, s.key, loaded, s.expires);
@@ -193,7 +197,7 @@ export class SessionWriter<T> {
       if (s.overwrite || onto === null) return s.data;
       // the common case: one save over what its request loaded is its data as given
       if (batch.length === 1 && onto === s.loaded && first.origin === onto.data) return s.data;
-      return batch.reduce<Data>((data, job) => applyChanges(data, job.changes), onto.data as Data) as T;
+      return batch.reduce<Data>((data, job) => applyChanges(data, job.changes()), onto.data as Data) as T;
     };
     // a session moving from its plain id is written under its key as new (or onto what another
     // request moved there already)
@@ -259,7 +263,7 @@ export class SessionWriter<T> {
   #keepOrigin(record: SessionRecord<T>, job: Job<T>): SessionRecord<T> {
     if (job.s.overwrite || record.digest === job.s.prepared.digest) return record;
     const next = { ...record };
-    this.#origins.set(next, applyChanges(job.origin, job.changes));
+    this.#origins.set(next, applyChanges(job.origin, job.changes()));
     return next;
   }
 
