@@ -218,7 +218,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     ];
     // the session an earlier version may have kept under the plain id goes too: once the tombstone
     // is gone, nothing of it is left to find
-    if (keys.plain && o.plainIdFallback) writes.push(this.#removePlain(keys.plain));
+    if (keys.plain) writes.push(this.#removePlain(keys.plain));
     await Promise.all(writes);
   }
 
@@ -278,8 +278,11 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     return { options: this.#options, transport: this.#transport };
   }
 
+  /** The keys of a session id; the plain one only while `plainIdFallback` looks there. */
   #keysOf(id: string): SessionKeys | null {
-    return sessionKeysOf(this.#options.prefix, id, this.#options.hashIds);
+    const o = this.#options;
+    const keys = sessionKeysOf(o.prefix, id, o.hashIds);
+    return keys && !o.plainIdFallback ? { key: keys.key, plain: undefined } : keys;
   }
 
   #requireKeys(id: string): SessionKeys {
@@ -305,22 +308,17 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const first = await this.#getItem(keys.key, strong || o.consistentRead);
     if (first) return { item: first, key: keys.key, underPlainId: false };
     const again = !strong && !o.consistentRead && o.consistentReadOnMiss;
-    const plainKey = o.plainIdFallback ? keys.plain : undefined;
-    if (!plainKey) {
-      const item = again ? await this.#getItem(keys.key, true) : undefined;
-      return item ? { item, key: keys.key, underPlainId: false } : undefined;
-    }
     // both keys at once: the hashed one again (strongly), and the plain one, eventually consistent
     // unless asked otherwise: no version of this store writes plain ids, so none was written a moment ago
     const [hashed, plain] = await Promise.all([
       again ? this.#getItem(keys.key, true) : undefined,
-      this.#getItem(plainKey, strong || o.consistentRead),
+      keys.plain ? this.#getItem(keys.plain, strong || o.consistentRead) : undefined,
     ]);
     if (hashed) return { item: hashed, key: keys.key, underPlainId: false };
     // an item with a version was written by this version of the store, under a hashed key: an "id"
     // that is some item's hash finds that item here, and must not open it
-    if (!plain || plain[o.versionAttribute] !== undefined) return undefined;
-    return { item: plain, key: plainKey, underPlainId: true };
+    if (!keys.plain || !plain || plain[o.versionAttribute] !== undefined) return undefined;
+    return { item: plain, key: keys.plain, underPlainId: true };
   }
 
   /**

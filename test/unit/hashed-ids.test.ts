@@ -84,6 +84,19 @@ describe('sessions under their plain id (earlier versions)', () => {
     assert.equal(await engine.get(id), null, 'a save in flight does not bring it back under either key');
   });
 
+  test('with plainIdFallback: false, nothing looks under the plain id: no read, no touch, no delete', async () => {
+    const table = new MemoryTable();
+    const stored = plainItem(`session#${id}`, { user: 'ada' });
+    table.items.set(`session#${id}`, stored);
+    const engine = engineOn(table.transport(), { plainIdFallback: false, touchAfter: 0 });
+    assert.equal(await engine.get(id), null);
+    await engine.touch(id, inAnHour() + 7200);
+    await engine.destroy(id);
+    assert.deepEqual(table.items.get(`session#${id}`), stored, 'the plain item is as it was');
+    // the get's two reads of the hashed key, the touch refused there, the tombstone
+    assert.deepEqual(table.calls, { GetItem: 2, UpdateItem: 1, PutItem: 1 });
+  });
+
   test('a session moved by another request meanwhile: this one re-applies its change onto it', async () => {
     const table = new MemoryTable();
     table.items.set(`session#${id}`, plainItem(`session#${id}`, { user: 'ada' }));
