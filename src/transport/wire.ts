@@ -22,12 +22,22 @@ function bodyWithBinary(input: object): string {
   });
 }
 
+/** Whether an attribute map holds a binary value at its top level (a compressed or sealed session). */
+function binaryAtTop(values: unknown): boolean {
+  if (typeof values !== 'object' || values === null) return false;
+  for (const av of Object.values(values))
+    if ((av as { B?: unknown } | undefined)?.B instanceof Uint8Array) return true;
+  return false;
+}
+
 /**
  * JSON of a call's input. Without binary values (the common case) a plain `JSON.stringify`: the
- * replacer costs a function call per value. A binary value shows as `"B":{` or `"BS":[` (a map key
+ * replacer costs a function call per value. A compressed or sealed session is a binary value at the
+ * top of the item, seen before any JSON is made; one deeper shows as `"B":{` or `"BS":[` (a map key
  * `B` can too: the replacer then runs for nothing, with the same result). @internal
  */
-export function bodyOf(input: object): string {
+export function bodyOf(input: { Item?: unknown; ExpressionAttributeValues?: unknown }): string {
+  if (binaryAtTop(input.Item) || binaryAtTop(input.ExpressionAttributeValues)) return bodyWithBinary(input);
   const json = JSON.stringify(input);
   return json.includes('"B":{') || json.includes('"BS":[') ? bodyWithBinary(input) : json;
 }
