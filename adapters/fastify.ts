@@ -56,7 +56,7 @@ declare module 'fastify' {
  * Plain data to store. `cookie.expires` (and `originalExpires`, the expiry the session was loaded
  * with) move on every request: they are left out for a rolling `maxAge` cookie, so an unmodified
  * session has the same digest and costs at most a throttled expiry-only write. The item's expiry is
- * the one truth; `toSession` puts it back.
+ * the one truth; `get` puts it back.
  */
 function toData(session: Session): Session {
   const data: Record<string, unknown> = {};
@@ -87,12 +87,6 @@ class Load {
   }
 }
 
-function toSession(data: Session, expiresAtSec: number): Session {
-  // @fastify/session regenerates a loaded session whose cookie has expired: this date must be true
-  const cookie = cookieFromData(data.cookie, expiresAtSec, (ms) => new Date(ms));
-  return cookie === undefined ? data : ({ ...data, cookie } as Session);
-}
-
 /**
  * A DynamoDB store for `@fastify/session`.
  * @example
@@ -119,8 +113,14 @@ export class DynamoDBStore implements SessionStore {
     settle(
       this.engine.load(sessionId).then((record) => {
         if (!record) return null;
-        const session = toSession(record.data, record.expiresAtSec);
-        return { ...session, [loadKey]: new Load(sessionId, record) } as Session;
+        // @fastify/session regenerates a loaded session whose cookie has expired: this date must be true
+        const cookie = cookieFromData(record.data.cookie, record.expiresAtSec, (ms) => new Date(ms));
+        // a copy: the record's data is what later saves of this request compare against
+        return {
+          ...record.data,
+          ...(cookie !== undefined && { cookie }),
+          [loadKey]: new Load(sessionId, record),
+        } as Session;
       }),
       cb,
     );
