@@ -77,6 +77,25 @@ export interface AddUserIndexResult {
   status: string;
 }
 
+/** Provisioned read and write capacity: the options', else the defaults. */
+function throughputOf(options: { readCapacity?: number; writeCapacity?: number }) {
+  return {
+    ReadCapacityUnits: options.readCapacity ?? DEFAULTS.table.readCapacity,
+    WriteCapacityUnits: options.writeCapacity ?? DEFAULTS.table.writeCapacity,
+  };
+}
+
+/** The user index: keys only on the user id, with its throughput on a provisioned table. */
+function userIndexOf(index: string, uid: string, throughput: ReturnType<typeof throughputOf> | false) {
+  return {
+    IndexName: index,
+    KeySchema: [{ AttributeName: uid, KeyType: 'HASH' as const }],
+    // keys only: a touch (expiry update) then writes nothing to the index
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    ...(throughput && { ProvisionedThroughput: throughput }),
+  };
+}
+
 /**
  * Creates the session table if it is missing, waits until it is ACTIVE and enables TTL on the
  * expiry attribute. Idempotent. For development, tests and the CLI; never called by the store.
@@ -98,10 +117,7 @@ export async function createTable(
   const uid = options.userIdAttribute ?? d.userIdAttribute;
   const index = options.userIndex === true ? d.userIndex : options.userIndex || undefined;
   const provisioned = (options.billing ?? d.table.billing) === 'provisioned';
-  const throughput = {
-    ReadCapacityUnits: options.readCapacity ?? d.table.readCapacity,
-    WriteCapacityUnits: options.writeCapacity ?? d.table.writeCapacity,
-  };
+  const throughput = throughputOf(options);
   let created = false;
   try {
     await ddb.send(new DescribeTableCommand({ TableName: tableName }));
@@ -117,17 +133,7 @@ export async function createTable(
         KeySchema: [{ AttributeName: hashKey, KeyType: 'HASH' }],
         BillingMode: provisioned ? 'PROVISIONED' : 'PAY_PER_REQUEST',
         ...(provisioned && { ProvisionedThroughput: throughput }),
-        ...(index && {
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: index,
-              KeySchema: [{ AttributeName: uid, KeyType: 'HASH' }],
-              // keys only: a touch (expiry update) then writes nothing to the index
-              Projection: { ProjectionType: 'KEYS_ONLY' },
-              ...(provisioned && { ProvisionedThroughput: throughput }),
-            },
-          ],
-        }),
+        ...(index && { GlobalSecondaryIndexes: [userIndexOf(index, uid, provisioned && throughput)] }),
       }),
     );
     created = true;
@@ -201,17 +207,7 @@ async function requestIndex(
   }
   // a table without a billing summary is provisioned (the summary came with on-demand)
   const provisioned = table.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST';
-  const throughput = {
-    ReadCapacityUnits: options.readCapacity ?? DEFAULTS.table.readCapacity,
-    WriteCapacityUnits: options.writeCapacity ?? DEFAULTS.table.writeCapacity,
-  };
-  const create = {
-    IndexName: index,
-    KeySchema: [{ AttributeName: uid, KeyType: 'HASH' as const }],
-    // keys only: a touch (expiry update) then writes nothing to the index
-    Projection: { ProjectionType: 'KEYS_ONLY' as const },
-    ...(provisioned && { ProvisionedThroughput: throughput }),
-  };
+  const create = userIndexOf(index, uid, provisioned && throughputOf(options));
   try {
     await ddb.send(
       new UpdateTableCommand({
