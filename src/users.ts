@@ -67,10 +67,26 @@ export interface UserTable {
   readonly transport: TableTransport;
 }
 
+/** One value or a list of them, as a list. */
+function listOf(values: string | readonly string[] | undefined): readonly string[] {
+  return typeof values === 'string' ? [values] : (values ?? []);
+}
+
+/**
+ * The key of an item that is a live session of `userId`, as the table says now: the index may lag
+ * behind a session that was destroyed or changed owner.
+ */
+function ownedKey(table: UserTable, item: Key, userId: string): string | undefined {
+  const o = table.options;
+  const key = item[o.hashKey]?.S;
+  if (item[o.tombstoneAttribute] !== undefined || item[o.userIdAttribute]?.S !== userId) return undefined;
+  return key;
+}
+
 /** The handles a session id may have: its hash, and the plain id of a session stored before ids were hashed. */
 function handlesOf(table: UserTable, ids: string | readonly string[] | undefined): Set<string> {
   const handles = new Set<string>();
-  for (const id of typeof ids === 'string' ? [ids] : (ids ?? [])) {
+  for (const id of listOf(ids)) {
     if (typeof id !== 'string') continue;
     handles.add(id);
     if (table.options.hashIds) handles.add(hashOfId(id));
@@ -218,11 +234,9 @@ export async function listUserSessions(
   const now = nowSec();
   const sessions: UserSession[] = [];
   for (const item of await readItems(table, keys)) {
-    const key = item[o.hashKey]?.S;
+    const key = ownedKey(table, item, userId);
+    if (key === undefined) continue;
     const expiresAtSec = Number(item[o.expiresAttribute]?.N);
-    if (key === undefined || item[o.tombstoneAttribute] !== undefined) continue;
-    // the index may lag behind a session that changed owner
-    if (item[o.userIdAttribute]?.S !== userId) continue;
     if (!Number.isFinite(expiresAtSec)) {
       debug('listUserSessions: %s has no numeric %s, left out', keyTag(key), o.expiresAttribute);
       continue;
@@ -248,10 +262,7 @@ export async function destroyUserSessions(
 ): Promise<DestroyUserSessionsResult> {
   const o = table.options;
   const except = handlesOf(table, options.except);
-  const only =
-    options.only === undefined
-      ? undefined
-      : new Set(typeof options.only === 'string' ? [options.only] : options.only);
+  const only = options.only === undefined ? undefined : new Set(listOf(options.only));
   const candidates = (await queryKeys(table, userId, options.pageSize)).filter((key) => {
     const handle = key.slice(o.prefix.length);
     return !except.has(handle) && (only === undefined || only.has(handle));
@@ -260,13 +271,8 @@ export async function destroyUserSessions(
   // not this user's to revoke. What the items say now (consistently read) decides.
   const keys: string[] = [];
   for (const item of await readItems(table, candidates)) {
-    const key = item[o.hashKey]?.S;
-    if (
-      key !== undefined &&
-      item[o.tombstoneAttribute] === undefined &&
-      item[o.userIdAttribute]?.S === userId
-    )
-      keys.push(key);
+    const key = ownedKey(table, item, userId);
+    if (key !== undefined) keys.push(key);
   }
   let destroyed = 0;
   await eachChunk(keys, batchWriteMax, async (chunk) => {
