@@ -93,16 +93,9 @@ export class ItemFormat<T> {
    */
   fromItem(item: Item, nowSec: number): SessionRecord<T> | null {
     const o = this.options;
-    if (item[o.tombstoneAttribute] !== undefined) return null;
-    const expires = item[o.expiresAttribute];
-    if (expires?.N === undefined) {
-      throw new MalformedItemError(o.expiresAttribute, expires ? 'is not a number (N)' : 'is missing');
-    }
-    const expiresAtSec = Number(expires.N);
-    if (!Number.isFinite(expiresAtSec))
-      throw new MalformedItemError(o.expiresAttribute, 'is not a finite number');
-    if (expiresAtSec <= nowSec) return null;
-    const version = versionOf(item[o.versionAttribute], o.versionAttribute);
+    const live = this.liveState(item, nowSec);
+    if (live === null) return null;
+    const { expiresAtSec, version } = live;
     const itemKey = item[o.hashKey]?.S ?? '';
     const data = this.codec.decode(item[o.dataAttribute], o.dataAttribute, {
       table: o.tableName,
@@ -116,14 +109,25 @@ export class ItemFormat<T> {
   /**
    * The version of an item that is a live session whatever its data (not a tombstone, not expired),
    * else `null`: a save may replace such an item when its data cannot be read as a session (data not
-   * sealed while encryption is on).
+   * sealed while encryption is on). @throws MalformedItemError
    */
   liveVersion(item: Item, nowSec: number): number | null {
+    return this.liveState(item, nowSec)?.version ?? null;
+  }
+
+  /** Expiry and version of an item that is neither a tombstone nor expired, else `null`. @throws MalformedItemError */
+  private liveState(item: Item, nowSec: number): { expiresAtSec: number; version: number } | null {
     const o = this.options;
     if (item[o.tombstoneAttribute] !== undefined) return null;
-    const expiresAtSec = Number(item[o.expiresAttribute]?.N);
-    if (!(expiresAtSec > nowSec)) return null;
-    return versionOf(item[o.versionAttribute], o.versionAttribute);
+    const expires = item[o.expiresAttribute];
+    if (expires?.N === undefined) {
+      throw new MalformedItemError(o.expiresAttribute, expires ? 'is not a number (N)' : 'is missing');
+    }
+    const expiresAtSec = Number(expires.N);
+    if (!Number.isFinite(expiresAtSec))
+      throw new MalformedItemError(o.expiresAttribute, 'is not a finite number');
+    if (expiresAtSec <= nowSec) return null;
+    return { expiresAtSec, version: versionOf(item[o.versionAttribute], o.versionAttribute) };
   }
 
   private checkSize(item: Item, prepared: PreparedData): void {
