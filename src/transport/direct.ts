@@ -249,32 +249,41 @@ export function directTransport(client: DynamoDBClient): TableTransport {
   const sdk = sdkTransport(client);
   const signer = new RequestSigner();
   let direct = true;
-  let setup: Setup | undefined;
-  const targets = new Map<string, Target>();
+  // promises, so that the calls of a burst at start-up share one preparation (dropped when it fails)
+  let setup: Promise<Setup | null> | undefined;
+  const targets = new Map<string, Promise<Target | null>>();
   const off = (reason: string, err?: unknown): void => {
     if (direct) debug('direct path off, calls go through the SDK from now on: %s %o', reason, err ?? '');
     direct = false;
   };
   watchStack(client, () => off('middleware added to the client'));
 
-  /** Everything a call needs before its first attempt; a `Fallback` when a part fails. */
-  async function ready(op: Operation, input: { TableName?: string | undefined }): Promise<Plan> {
+  /**
+   * Everything a call needs before its first attempt; `null` when the client's configuration needs
+   * the SDK's stack, a `Fallback` when a part fails.
+   */
+  async function ready(op: Operation, input: { TableName?: string | undefined }): Promise<Plan | null> {
     try {
-      const s = setup ?? (await prepare(config));
-      if (!s) throw new Fallback(configurationNeedsStack);
-      setup = s;
+      setup ??= prepare(config).catch((err: unknown) => {
+        setup = undefined;
+        throw err;
+      });
+      const s = await setup;
+      if (!s) return null;
       const identity = await config.credentials();
       if (typeof identity?.accessKeyId !== 'string' || typeof identity.secretAccessKey !== 'string')
         throw new Fallback('the credentials have another shape');
       const key = `${op}\n${input.TableName}\n${identity.accountId ?? ''}`;
-      let t = targets.get(key);
-      if (!t) {
-        const found = await targetOf(config, op, input, s);
-        if (!found) throw new Fallback(configurationNeedsStack);
-        t = found;
-        targets.set(key, t);
+      let found = targets.get(key);
+      if (!found) {
+        found = targetOf(config, op, input, s).catch((err: unknown) => {
+          targets.delete(key);
+          throw err;
+        });
+        targets.set(key, found);
       }
-      return { s, t, identity };
+      const t = await found;
+      return t && { s, t, identity };
     } catch (err) {
       throw err instanceof Fallback ? err : new Fallback('a part of the client failed', err);
     }
@@ -463,11 +472,10 @@ export function directTransport(client: DynamoDBClient): TableTransport {
     try {
       return await send(op, input, plan, options);
     } catch (err) {
-      if (err instanceof Fallback) return fallBack(err, viaSdk);
       const refused =
         err instanceof Error && refusedRequest.has(err.name) && !err.message.includes('Signature expired');
-      if (!refused) throw err;
-      return fallBack(err, viaSdk);
+      if (err instanceof Fallback || refused) return fallBack(err as Error, viaSdk);
+      throw err;
     }
   }
 
@@ -479,14 +487,15 @@ export function directTransport(client: DynamoDBClient): TableTransport {
     viaSdk: () => Promise<ItemOutput>,
   ): Promise<ItemOutput> {
     if (!direct) return viaSdk();
-    let plan: Plan;
+    let plan: Plan | null;
     try {
       plan = await ready(op, input);
     } catch (err) {
       // nothing was sent: the SDK's stack (and any instrumentation of its `send`) takes the call
-      if (!(err instanceof Fallback) || err.message !== configurationNeedsStack)
-        return (await fallBack(err as Error, viaSdk)).out;
-      off(err.message);
+      return (await fallBack(err as Error, viaSdk)).out;
+    }
+    if (!plan) {
+      off(configurationNeedsStack);
       return viaSdk();
     }
     const found = otelApi();

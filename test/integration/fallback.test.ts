@@ -100,6 +100,24 @@ describe('a part that fails sends that call and every later one through the SDK'
     assert.equal(viaSend.count, 0);
   });
 
+  test('a burst of first calls shares one preparation of the direct path, and none goes through send', async () => {
+    const { engine, viaSend } = await ownEngine();
+    const config = clientOf(engine).config;
+    const retryStrategy = config.retryStrategy;
+    let prepared = 0;
+    config.retryStrategy = () => {
+      prepared++;
+      return retryStrategy();
+    };
+    const ids = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+    assert.deepEqual(
+      await Promise.all(ids.map((id) => engine.get(id))),
+      ids.map(() => null),
+    );
+    assert.equal(prepared, 1);
+    assert.equal(viaSend.count, 0);
+  });
+
   const breakages: Record<string, (client: DynamoDBClient) => void> = {
     'a credential provider that throws': (client) => {
       client.config.credentials = brokenOnce(client.config.credentials, () =>
