@@ -12,7 +12,7 @@ import { type Item, ItemFormat, prepareData, type SessionRecord } from './format
 import { maxKeyBytes, type SessionKeys, sessionKeysOf, tombstoneItem } from './format/keys.js';
 import { missingTableAdvice, whereOf } from './missing-table.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { deletePlain, SessionWriter } from './save/writer.js';
+import { SessionWriter } from './save/writer.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
 import { countedTransport } from './transport/counted.js';
 import { directTransport } from './transport/direct.js';
@@ -327,8 +327,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
    */
   async #removePlain(plainKey: string): Promise<void> {
     const item = await this.#getItem(plainKey, false);
-    if (item && item[this.#options.versionAttribute] === undefined)
-      await deletePlain(this.#transport, this.#options, plainKey);
+    if (item && item[this.#options.versionAttribute] === undefined) await this.#writer.deletePlain(plainKey);
   }
 
   async #getItem(key: string, consistent: boolean): Promise<Item | undefined> {

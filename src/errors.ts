@@ -178,6 +178,11 @@ const throttleNames = new Set([
   'TooManyRequestsException',
 ]);
 
+/** True for DynamoDB's answer that the table does not exist. @internal */
+export function isMissingTable(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ResourceNotFoundException';
+}
+
 /** True for the DynamoDB errors that mean "slow down". @internal */
 export function isThrottle(err: unknown): boolean {
   return err instanceof Error && throttleNames.has(err.name);

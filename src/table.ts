@@ -13,7 +13,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { DEFAULTS } from './defaults.js';
-import { MissingIndexError } from './errors.js';
+import { isMissingTable, MissingIndexError } from './errors.js';
 import type { DynamoDBSendClient } from './options.js';
 
 /** Options of `createTable`. @public */
@@ -122,7 +122,7 @@ export async function createTable(
   try {
     await ddb.send(new DescribeTableCommand({ TableName: tableName }));
   } catch (err) {
-    if (!(err instanceof Error && err.name === 'ResourceNotFoundException')) throw err;
+    if (!isMissingTable(err)) throw err;
     await ddb.send(
       new CreateTableCommand({
         TableName: tableName,

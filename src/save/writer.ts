@@ -320,10 +320,29 @@ export class SessionWriter<T> {
     }
   }
 
+  /**
+   * Deletes the item a session id had under its plain id, written by an earlier version (it has no
+   * version): never an item this version wrote, whose hashed key a plain id could spell.
+   */
+  async deletePlain(plainKey: string): Promise<void> {
+    const o = this.parts.options;
+    try {
+      await this.parts.transport.deleteItem({
+        TableName: o.tableName,
+        Key: { [o.hashKey]: { S: plainKey } },
+        ConditionExpression: 'attribute_not_exists(#v)',
+        ExpressionAttributeNames: { '#v': o.versionAttribute },
+        ...this.parts.capacityInput,
+      });
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
   /** Deletes a session's item under its plain id, once it is written under its hashed key. */
   async #deletePlain(plainKey: string): Promise<void> {
     try {
-      await deletePlain(this.parts.transport, this.parts.options, plainKey);
+      await this.deletePlain(plainKey);
       debug('session %s moved to its hashed key', keyTag(plainKey));
     } catch (err) {
       // the session is saved: the old item is never read while the new one exists, a destroy
@@ -382,28 +401,5 @@ export class SessionWriter<T> {
     this.parts.cache.delete(id);
     this.parts.recorder.skipped++;
     debug('%s of session %s skipped: it was destroyed, deleted or expired meanwhile', operation, keyTag(key));
-  }
-}
-
-/**
- * Deletes the item a session id had under its plain id, written by an earlier version (it has no
- * version): never an item this version wrote, whose hashed key a plain id could spell.
- * @internal
- */
-export async function deletePlain<T>(
-  transport: TableTransport,
-  o: ResolvedOptions<T>,
-  plainKey: string,
-): Promise<void> {
-  try {
-    await transport.deleteItem({
-      TableName: o.tableName,
-      Key: { [o.hashKey]: { S: plainKey } },
-      ConditionExpression: 'attribute_not_exists(#v)',
-      ExpressionAttributeNames: { '#v': o.versionAttribute },
-      ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
-    });
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
   }
 }

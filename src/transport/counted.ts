@@ -3,7 +3,7 @@
  * failure but a failed condition made a `StoreUnavailableError`.
  */
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
-import { isThrottle, StoreUnavailableError } from '../errors.js';
+import { isMissingTable, isThrottle, StoreUnavailableError } from '../errors.js';
 import type { StatsRecorder } from '../stats.js';
 import { Deadline } from './deadline.js';
 import { type CallOptions, operationNames, type TableTransport } from './types.js';
@@ -79,10 +79,7 @@ export function countedTransport(
         if (isConditionFailure(err)) throw err;
         s.errors++;
         if (isThrottle(err)) s.throttles++;
-        const advice =
-          missingTable && err instanceof Error && err.name === 'ResourceNotFoundException'
-            ? await missingTable()
-            : undefined;
+        const advice = missingTable && isMissingTable(err) ? await missingTable() : undefined;
         throw new StoreUnavailableError(operation, err, advice);
       }
     };

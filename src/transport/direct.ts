@@ -45,14 +45,13 @@ type Request = Parameters<Signer['sign']>[0];
 type Endpoint = Awaited<ReturnType<typeof Endpoints.getEndpointFromInstructions>>;
 type SdkError = Parameters<typeof Retry.isThrottlingError>[0];
 
-const operations = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] as const;
-type Operation = (typeof operations)[number];
 const commands = {
   GetItem: dynamodb.GetItemCommand,
   PutItem: dynamodb.PutItemCommand,
   UpdateItem: dynamodb.UpdateItemCommand,
   DeleteItem: dynamodb.DeleteItemCommand,
 };
+type Operation = keyof typeof commands;
 
 /** Errors DynamoDB gives a request it cannot read or authenticate: the SDK is asked to send it instead. */
 const refusedRequest = new Set([
