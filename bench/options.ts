@@ -126,6 +126,11 @@ export const catalogue: CatalogueEntry[] = [
   { id: 'express/ours', kind: 'ours', label: 'dynamodb-sessions, own client (direct path)' },
   { id: 'express/ours-client', kind: 'ours', label: 'dynamodb-sessions, client passed in (SDK path)' },
   {
+    id: 'express/ours-client-sdk',
+    kind: 'ours',
+    label: "dynamodb-sessions, client passed in, transport: 'sdk' (the SDK's own JSON)",
+  },
+  {
     id: 'express/ours-plain-ids',
     kind: 'ours',
     label: 'dynamodb-sessions, own client, hashIds: false (what hashing ids costs)',

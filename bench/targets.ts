@@ -7,7 +7,11 @@ function calls(r: StoreResult, op: string): number {
 
 /** `express, own client` or `express, client passed in`. */
 function nameOf(r: StoreResult): string {
-  const path = { 'ours-client': 'client passed in', 'ours-plain-ids': 'own client, hashIds: false' }[r.store];
+  const path = {
+    'ours-client': 'client passed in',
+    'ours-client-sdk': "client passed in, transport: 'sdk'",
+    'ours-plain-ids': 'own client, hashIds: false',
+  }[r.store];
   return `${r.framework}, ${path ?? 'own client'}`;
 }
 

@@ -97,7 +97,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       // only `send` is used, so a DynamoDBDocumentClient works as well
       this.#client = options.client as DynamoDBClient;
       this.#ownsClient = false;
-      inner = sdkTransport(this.#client);
+      inner = sdkTransport(this.#client, this.#options.transport !== 'sdk');
     } else {
       const d = DEFAULTS.clientConfig;
       // copies: the SDK keeps what it is given, and DEFAULTS is frozen
@@ -107,7 +107,8 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
         ...options.clientConfig,
       });
       this.#ownsClient = true;
-      inner = this.#options.transport === 'sdk' ? sdkTransport(this.#client) : directTransport(this.#client);
+      inner =
+        this.#options.transport === 'sdk' ? sdkTransport(this.#client, false) : directTransport(this.#client);
     }
     const client = this.#client;
     this.#transport = countedTransport(inner, this.#recorder, this.#options.callTimeoutMs, async () =>

@@ -23,6 +23,8 @@ function makeStore(
       return new DynamoDBStore({ client, tableName: table });
     case 'ours-client':
       return new DynamoDBStore(clientOptions(config, client));
+    case 'ours-client-sdk':
+      return new DynamoDBStore({ ...clientOptions(config, client), transport: 'sdk' });
     case 'ours': {
       const store = new DynamoDBStore(ourOptions(config));
       watch(store.engine, counter);

@@ -245,7 +245,7 @@ function sleep(ms: number, deadline: Deadline | undefined): Promise<void> {
  */
 export function directTransport(client: DynamoDBClient): TableTransport {
   const config = client.config;
-  const sdk = sdkTransport(client);
+  const sdk = sdkTransport(client, true);
   const signer = new RequestSigner();
   let direct = true;
   // promises, so that the calls of a burst at start-up share one preparation (dropped when it fails)

@@ -42,13 +42,18 @@ export function bodyOf(input: { Item?: unknown; ExpressionAttributeValues?: unkn
   return json.includes('"B":{') || json.includes('"BS":[') ? bodyWithBinary(input) : json;
 }
 
+/** Base64 to bytes: a plain `Uint8Array`, as the SDK returns them (a view of the decoded buffer, no copy). */
+function bytesOf(base64: string): Uint8Array {
+  const b = Buffer.from(base64, 'base64');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Binary values arrive base64-encoded: back to bytes, as the SDK returns them (also inside M, L, BS). */
 function decodeBinary(value: unknown): void {
   if (typeof value !== 'object' || value === null) return;
   const av = value as Record<string, unknown>;
-  if (typeof av.B === 'string') av.B = Buffer.from(av.B, 'base64');
-  else if (Array.isArray(av.BS))
-    av.BS = av.BS.map((b: unknown) => (typeof b === 'string' ? Buffer.from(b, 'base64') : b));
+  if (typeof av.B === 'string') av.B = bytesOf(av.B);
+  else if (Array.isArray(av.BS)) av.BS = av.BS.map((b: unknown) => (typeof b === 'string' ? bytesOf(b) : b));
   else if (Array.isArray(av.L)) for (const v of av.L) decodeBinary(v);
   else if (typeof av.M === 'object' && av.M !== null) for (const v of Object.values(av.M)) decodeBinary(v);
 }

@@ -1,0 +1,153 @@
+/**
+ * The JSON of the item calls inside the client's own middleware stack. The SDK reads and writes a
+ * call's JSON through its schemas, value by value: for a session's map of attribute values that is
+ * most of what `send` costs beyond the HTTP request. A command given these two middlewares (under
+ * the names of the SDK's own serializer and deserializer, which a command's stack may override)
+ * builds the request body with one `JSON.stringify` and reads a successful answer with one
+ * `JSON.parse`. Everything else is the client's: endpoint, signing, retries, the request handler,
+ * every middleware the app added and every instrumentation of `send`. Error answers, and an answer
+ * that is not JSON, are read by the SDK's own deserializer, so errors are the SDK's exceptions.
+ */
+
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { getSchemaSerdePlugin } from '@smithy/core/schema';
+import { bodyOf, metadataOf, outputOf, textOf, type WireResponse } from './wire.js';
+
+type Config = DynamoDBClient['config'];
+type Next = (args: { input: object; request?: unknown }) => Promise<{ response: unknown; output?: unknown }>;
+type Middleware = (next: Next, context: Record<string, unknown>) => Next;
+
+interface Stack {
+  add(middleware: Middleware, options: Record<string, unknown>): void;
+}
+
+/** An endpoint as the SDK's endpoint middleware leaves it in the context. */
+interface EndpointV2 {
+  url: URL;
+  headers?: Record<string, string[]>;
+}
+
+/** What a protocol of the client looks like to this module (the SDK's `AwsJson1_0Protocol`). */
+interface Protocol {
+  getShapeId(): string;
+  getRequestType(): new (options: object) => unknown;
+  serviceTarget?: unknown;
+}
+
+/** The SDK's names and steps of its serializer and deserializer, which a command's own override. */
+const serializerOptions = {
+  name: 'serializerMiddleware',
+  step: 'serialize',
+  tags: ['SERIALIZER'],
+  override: true,
+};
+const deserializerOptions = {
+  name: 'deserializerMiddleware',
+  step: 'deserialize',
+  tags: ['DESERIALIZER'],
+  override: true,
+};
+
+/** Gives a command the lean serializer and deserializer. @internal */
+export type LeanSerde = (command: { middlewareStack: unknown }, operation: string) => void;
+
+/** The SDK's own serializer and deserializer of this client, for what the lean ones leave to it. */
+function sdkSerdeOf(config: Config): { serialize: Middleware; deserialize: Middleware } | undefined {
+  const found: Record<string, Middleware> = {};
+  const collect: Stack = {
+    add: (mw, options) => {
+      found[String(options.name)] = mw;
+    },
+  };
+  getSchemaSerdePlugin(config as never).applyToStack(collect as never);
+  const serialize = found[serializerOptions.name];
+  const deserialize = found[deserializerOptions.name];
+  return serialize && deserialize ? { serialize, deserialize } : undefined;
+}
+
+/**
+ * The lean serializer and deserializer for a client whose protocol is the AWS JSON 1.0 protocol
+ * DynamoDB speaks; `undefined` for any other (a later SDK may change it): its commands keep the
+ * SDK's own.
+ * @internal
+ */
+export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
+  const config = client.config;
+  const protocol = (config as { protocol?: Partial<Protocol> }).protocol;
+  if (
+    typeof protocol?.getShapeId !== 'function' ||
+    protocol.getShapeId() !== 'aws.protocols#awsJson1_0' ||
+    typeof protocol.getRequestType !== 'function' ||
+    typeof protocol.serviceTarget !== 'string'
+  )
+    return undefined;
+  // a command's middleware overrides the client's of the same name and step only
+  const steps = client.middlewareStack.identify();
+  if (
+    !steps.includes(`${serializerOptions.name} - ${serializerOptions.step}`) ||
+    !steps.includes(`${deserializerOptions.name} - ${deserializerOptions.step}`)
+  )
+    return undefined;
+  const sdk = sdkSerdeOf(config);
+  if (!sdk) return undefined;
+  const HttpRequest = protocol.getRequestType();
+  const target = protocol.serviceTarget;
+
+  const serializerOf =
+    (operation: string): Middleware =>
+    (next, context) =>
+    async (args) => {
+      const endpoint = context.endpointV2 as EndpointV2 | undefined;
+      if (!(endpoint?.url instanceof URL)) return sdk.serialize(next, context)(args);
+      const url = endpoint.url;
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `${target}.${operation}`,
+      };
+      for (const [name, values] of Object.entries(endpoint.headers ?? {})) headers[name] = values.join(', ');
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) query[k] = v;
+      const request = new HttpRequest({
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
+        fragment: url.hash || undefined,
+        username: url.username || undefined,
+        password: url.password || undefined,
+        method: 'POST',
+        query,
+        headers,
+        body: bodyOf(args.input),
+      });
+      return next({ ...args, request });
+    };
+
+  const deserialize: Middleware = (next, context) => async (args) => {
+    const { response } = await next(args);
+    const answer = response as WireResponse;
+    const viaSdk = () => sdk.deserialize(() => Promise.resolve({ response }), context)(args);
+    if (typeof answer?.statusCode !== 'number' || answer.statusCode < 200 || answer.statusCode >= 300)
+      return viaSdk();
+    const text = await textOf(answer.body, (b) => config.streamCollector(b as never));
+    try {
+      return { response, output: { ...outputOf(text), $metadata: metadataOf(answer) } };
+    } catch {
+      // not JSON: the SDK's deserializer makes its error of it, from the same bytes
+      answer.body = Buffer.from(text);
+      return viaSdk();
+    }
+  };
+
+  const serializers = new Map<string, Middleware>();
+  return (command, operation) => {
+    let serialize = serializers.get(operation);
+    if (!serialize) {
+      serialize = serializerOf(operation);
+      serializers.set(operation, serialize);
+    }
+    const stack = command.middlewareStack as Stack;
+    stack.add(serialize, serializerOptions);
+    stack.add(deserialize, deserializerOptions);
+  };
+}
