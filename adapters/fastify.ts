@@ -55,7 +55,7 @@ declare module 'fastify' {
 /**
  * Plain data to store. `cookie.expires` (and `originalExpires`, the expiry the session was loaded
  * with) move on every request: they are left out for a rolling `maxAge` cookie, so an unmodified
- * session has the same digest and costs at most a throttled expiry-only write. The item's expiry is
+ * session has the same JSON text and costs at most a throttled expiry-only write. The item's expiry is
  * the one truth; `get` puts it back.
  */
 function toData(session: Session): Session {

@@ -42,7 +42,7 @@ export function cookieJson(cookie: unknown): Record<string, unknown> | undefined
 /**
  * A cookie as stored. The expiry of a `maxAge` cookie (and @fastify/session's `originalExpires`,
  * the expiry it was loaded with) moves on every request: it is left out, so that an unmodified
- * session keeps its digest, and the item's expiry is the one truth (`cookieFromData` puts it back).
+ * session keeps its JSON text, and the item's expiry is the one truth (`cookieFromData` puts it back).
  * A cookie without `maxAge` keeps its fixed `expires` when `keepFixedExpiry` is set.
  */
 export function cookieToData(cookie: unknown, keepFixedExpiry: boolean): Record<string, unknown> | undefined {

@@ -5,7 +5,6 @@
  * unchanged-save path, and the codec steps. CPU µs per operation from `process.cpuUsage()`, best of 3 rounds, on a DynamoDB Local
  * started here. Usage: tsx bench/micro.ts [--ops N]
  */
-import { hash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDynamoDBLocal } from '../dev/dynamodb-local.ts';
@@ -169,7 +168,6 @@ try {
   );
   await measure('codec: toPlain', () => toPlain(data), 1);
   await measure('codec: JSON.stringify(plain)', () => JSON.stringify(plain), 1);
-  await measure('codec: sha1 digest of the JSON', () => hash('sha1', JSON.stringify(plain), 'base64'), 1);
   await measure('codec: unmarshalMap (map -> plain, sorted)', () => unmarshalMap(mapAv, 'sess'), 1);
   await measure('codec: decodeData of the map', () => decodeData({ M: mapAv }, 'sess'), 1);
   await measure('codec: marshalMap (plain -> map)', () => marshalMap(plain), 1);

@@ -121,7 +121,7 @@ export interface EngineOptions<T = Record<string, unknown>> {
   userIdAttribute?: string;
   /** Global secondary index on `userIdAttribute`. @defaultValue `'uid-index'` */
   userIndex?: string;
-  /** How many sessions this process remembers (digest and stored expiry) to skip unneeded writes; `0` turns it off. @defaultValue `10000` */
+  /** How many sessions this process remembers (stored expiry) to skip unneeded writes; `0` turns it off. @defaultValue `10000` */
   cacheSize?: number;
   /** Ask DynamoDB for the consumed capacity of every call (`stats()` RCU/WCU, `onCapacity`). @defaultValue `false` */
   capacity?: boolean;

@@ -79,7 +79,7 @@ function exceeds(text: string, bytes: number): boolean {
   return text.length * 3 > bytes && Buffer.byteLength(text) > bytes; // UTF-8: 1-3 bytes per UTF-16 unit
 }
 
-/** Sorts the keys of plain objects (the digest of unchanged data needs it), leaving Dates and class instances as they are. */
+/** Sorts the keys of plain objects (the JSON text of unchanged data needs it), leaving Dates and class instances as they are. */
 function sortDeep(value: unknown, attribute: string, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > 32) throw new MalformedItemError(attribute, 'holds data nested deeper than 32 levels');

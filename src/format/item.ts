@@ -7,7 +7,7 @@ import { MalformedItemError, SessionDataError, SessionTooLargeError } from '../e
 import type { ResolvedOptions } from '../options.js';
 import { DataCodec } from './envelope.js';
 import { sizeOf } from './marshal.js';
-import { digestOf, type Plain, toPlain } from './plain.js';
+import { type Plain, toPlain } from './plain.js';
 
 /** DynamoDB's item size limit, 400 KB. @public */
 export const ITEM_LIMIT_BYTES = 400 * 1024;
@@ -27,15 +27,14 @@ export interface SessionRecord<T> {
   readonly expiresAtSec: number;
   /** The item's version: every write of the data increments it (0 for items written without one). */
   readonly version: number;
-  /** Digest of the data as loaded: equal digests mean unchanged data. */
-  readonly digest: string;
+  /** The data's JSON text as loaded (keys sorted): equal texts mean unchanged data. */
+  readonly json: string;
 }
 
-/** Session data made ready to store: its plain form, JSON text and digest. @internal */
+/** Session data made ready to store: its plain form and JSON text (keys sorted). @internal */
 export interface PreparedData {
   plain: { [key: string]: Plain };
   json: string;
-  digest: string;
 }
 
 /** Turns session data into its plain form, or throws `SessionDataError`. @internal */
@@ -45,7 +44,7 @@ export function prepareData(data: unknown): PreparedData {
     throw new SessionDataError('session', 'must be an object');
   }
   const json = JSON.stringify(plain);
-  return { plain, json, digest: digestOf(json) };
+  return { plain, json };
 }
 
 /** An item's version: 0 when it has none (written by an earlier version of this store, or another tool). */
@@ -103,7 +102,7 @@ export class ItemFormat<T> {
       version,
     });
     if (data === null) return null;
-    return { data: data as T, expiresAtSec, version, digest: digestOf(JSON.stringify(data)) };
+    return { data: data as T, expiresAtSec, version, json: JSON.stringify(data) };
   }
 
   /**

@@ -2,9 +2,8 @@
  * Session data as stored: plain, JSON-compatible data with sorted keys. Data is stored as JSON would
  * store it (Dates become ISO strings, class instances their own enumerable data, `undefined` is
  * dropped), and keys come out sorted at every level, so that the same data always gives the same
- * JSON text: the digest of that text recognises an unchanged session.
+ * JSON text: equal texts recognise an unchanged session.
  */
-import { hash } from 'node:crypto';
 import { SessionDataError } from '../errors.js';
 
 /** JSON-compatible data, as stored. @public */
@@ -95,9 +94,4 @@ export function sortKeys(value: Plain): Plain {
   const out: { [key: string]: Plain } = {};
   for (const key of Object.keys(value).sort()) put(out, key, sortKeys(value[key] as Plain));
   return out;
-}
-
-/** The digest of a session's JSON text (sorted keys): equal digests mean unchanged data. @internal */
-export function digestOf(json: string): string {
-  return hash('sha1', json, 'base64');
 }

@@ -143,8 +143,8 @@ export class SessionWriter<T> {
       // unchanged against what it last saw stored: at most the expiry moves, without waiting
       const data =
         s.overwrite || origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes()) as T);
-      const digest = data === s.data ? s.prepared.digest : prepareData(data).digest;
-      if (digest === loaded.digest) {
+      const json = data === s.data ? s.prepared.json : prepareData(data).json;
+      if (json === loaded.json) {
         if (s.migrateFrom === undefined) return this.#touchLoaded(s.id, s.key, loaded, s.expires);
         // under its plain id: nothing is written until a write is due, and that write moves it
         if (!this.#expiryDue(s.id, loaded, s.expires)) return loaded;
@@ -217,7 +217,7 @@ export class SessionWriter<T> {
           this.#gone(s.id, s.key, 'PutItem');
           return batch.map((j) => j.s.loaded);
         }
-        if (fresh.digest !== prepared.digest) {
+        if (fresh.json !== prepared.json) {
           // a new session never takes a live session's place: its id is not unique
           if (s.loaded === null && !s.overwrite && !moving && !this.#untrusted.has(fresh))
             throw new SessionIdInUseError();
@@ -230,7 +230,7 @@ export class SessionWriter<T> {
         prepared = data === s.data ? s.prepared : prepareData(data);
         expires = Math.max(wanted, fresh.expiresAtSec);
       }
-      if (base && prepared.digest === base.digest) {
+      if (base && prepared.json === base.json) {
         // what these saves hold is stored already (also: an earlier attempt that landed, its answer
         // lost): at most the expiry moves
         const touched = await this.#touchLoaded(s.id, s.key, base, expires);
@@ -241,7 +241,7 @@ export class SessionWriter<T> {
       const failure = await this.#put(item, base ? base.version : null);
       if (failure === undefined) {
         this.parts.cache.set(s.id, expires);
-        const record = { data: prepared.plain as T, expiresAtSec: expires, version, digest: prepared.digest };
+        const record = { data: prepared.plain as T, expiresAtSec: expires, version, json: prepared.json };
         q.latest = record;
         if (s.migrateFrom !== undefined) await this.#deletePlain(s.migrateFrom);
         return batch.map((j) => this.#keepOrigin(record, j));
@@ -261,7 +261,7 @@ export class SessionWriter<T> {
    * it changes against the data it held (whole replacements hold no one else's data).
    */
   #keepOrigin(record: SessionRecord<T>, job: Job<T>): SessionRecord<T> {
-    if (job.s.overwrite || record.digest === job.s.prepared.digest) return record;
+    if (job.s.overwrite || record.json === job.s.prepared.json) return record;
     const next = { ...record };
     this.#origins.set(next, applyChanges(job.origin, job.changes()));
     return next;
@@ -391,7 +391,7 @@ export class SessionWriter<T> {
     const version = this.parts.format.liveVersion(item, now);
     if (version === null || (s.loaded !== null && !s.overwrite)) return null;
     const empty = prepareData({});
-    const placeholder = { data: empty.plain as T, expiresAtSec: now, version, digest: empty.digest };
+    const placeholder = { data: empty.plain as T, expiresAtSec: now, version, json: empty.json };
     this.#untrusted.add(placeholder);
     return placeholder;
   }

@@ -117,7 +117,7 @@ describe('data through the fast path', () => {
       const { engine, sdkCalls } = await fastEngine(options);
       const data = { user: 'ada ✓', roles: ['a', 'b'], text: 'x'.repeat(4000), n: 1.5, nested: { ok: true } };
       await engine.set(`form-${form}`, data, inAnHour());
-      const fresh = (await fastEngine(options)).engine; // no cached digest: a real read
+      const fresh = (await fastEngine(options)).engine; // nothing cached: a real read
       assert.deepEqual(await fresh.get(`form-${form}`), data);
       // the same item read by the SDK: the bytes went over the wire as DynamoDB expects them
       const sdkEngine = new SessionEngine({ client: sdkClient, tableName, ...options });

@@ -48,7 +48,7 @@ describe('load and save', () => {
     assert.deepEqual(reads, ['GetItem false', 'GetItem true']);
   });
 
-  test('set then load gives the data with sorted keys, its expiry and digest', async () => {
+  test('set then load gives the data with sorted keys, its expiry and JSON text', async () => {
     const { engine } = setup();
     const expires = inAnHour();
     await engine.set('a', { b: 2, a: 1 }, expires);
