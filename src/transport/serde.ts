@@ -8,10 +8,12 @@
  * every middleware the app added and every instrumentation of `send`. Error answers, and an answer
  * that is not JSON, are read by the SDK's own deserializer, so errors are the SDK's exceptions.
  */
-
+import { debuglog } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { getSchemaSerdePlugin } from '@smithy/core/schema';
 import { bodyOf, metadataOf, outputOf, textOf, type WireResponse } from './wire.js';
+
+const debug = debuglog('dynamodb-sessions');
 
 type Config = DynamoDBClient['config'];
 type Next = (args: { input: object; request?: unknown }) => Promise<{ response: unknown; output?: unknown }>;
@@ -93,34 +95,46 @@ export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
   const HttpRequest = protocol.getRequestType();
   const target = protocol.serviceTarget;
 
+  /** The HTTP request of a call, as the protocol's serializer makes it, with the body in one step. */
+  const requestOf = (operation: string, endpoint: EndpointV2, input: object): unknown => {
+    const url = endpoint.url;
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `${target}.${operation}`,
+    };
+    for (const [name, values] of Object.entries(endpoint.headers ?? {})) headers[name] = values.join(', ');
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    return new HttpRequest({
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
+      fragment: url.hash || undefined,
+      username: url.username || undefined,
+      password: url.password || undefined,
+      method: 'POST',
+      query,
+      headers,
+      body: bodyOf(input),
+    });
+  };
+
+  let on = true;
   const serializerOf =
     (operation: string): Middleware =>
     (next, context) =>
     async (args) => {
       const endpoint = context.endpointV2 as EndpointV2 | undefined;
-      if (!(endpoint?.url instanceof URL)) return sdk.serialize(next, context)(args);
-      const url = endpoint.url;
-      const headers: Record<string, string> = {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `${target}.${operation}`,
-      };
-      for (const [name, values] of Object.entries(endpoint.headers ?? {})) headers[name] = values.join(', ');
-      const query: Record<string, string> = {};
-      for (const [k, v] of url.searchParams) query[k] = v;
-      const request = new HttpRequest({
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port ? Number(url.port) : undefined,
-        path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
-        fragment: url.hash || undefined,
-        username: url.username || undefined,
-        password: url.password || undefined,
-        method: 'POST',
-        query,
-        headers,
-        body: bodyOf(args.input),
-      });
-      return next({ ...args, request });
+      let request: unknown;
+      try {
+        if (endpoint?.url instanceof URL) request = requestOf(operation, endpoint, args.input);
+      } catch (err) {
+        // an optimisation, never a reason to fail: the SDK's serializer takes this call and the next
+        debug('lean JSON off, item calls use the SDK serializer from now on: %o', err);
+        on = false;
+      }
+      return request === undefined ? sdk.serialize(next, context)(args) : next({ ...args, request });
     };
 
   const deserialize: Middleware = (next, context) => async (args) => {
@@ -131,7 +145,7 @@ export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
       return viaSdk();
     const text = await textOf(answer.body, (b) => config.streamCollector(b as never));
     try {
-      return { response, output: { ...outputOf(text), $metadata: metadataOf(answer) } };
+      return { response, output: Object.assign(outputOf(text), { $metadata: metadataOf(answer) }) };
     } catch {
       // not JSON: the SDK's deserializer makes its error of it, from the same bytes
       answer.body = Buffer.from(text);
@@ -141,6 +155,7 @@ export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
 
   const serializers = new Map<string, Middleware>();
   return (command, operation) => {
+    if (!on) return;
     let serialize = serializers.get(operation);
     if (!serialize) {
       serialize = serializerOf(operation);

@@ -264,3 +264,72 @@ describe('lean JSON on the SDK path', () => {
     }
   });
 });
+
+describe('lean JSON fails safe', () => {
+  test('a request type of another shape: the call and the later ones use the SDK serializer, and succeed', async () => {
+    const { port } = server.address() as AddressInfo;
+    const broken = new DynamoDBClient({
+      region: 'eu-west-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+    });
+    const protocol = broken.config.protocol as unknown as Record<string, unknown>;
+    const original = protocol.getRequestType as () => new (o: object) => unknown;
+    let made = 0;
+    // what a later SDK might change: the request class refuses what the lean serializer gives it
+    protocol.getRequestType = () =>
+      class {
+        constructor() {
+          made++;
+          throw new TypeError('another shape');
+        }
+      };
+    const transport = sdkTransport(broken, true);
+    protocol.getRequestType = original;
+    let serialized = 0;
+    const serializeRequest = protocol.serializeRequest as (...a: unknown[]) => unknown;
+    protocol.serializeRequest = function (this: unknown, ...a: unknown[]) {
+      serialized++;
+      return serializeRequest.apply(this, a);
+    };
+    try {
+      answer = { status: 200, body: JSON.stringify({ Item: { id: { S: 'k' } } }) };
+      const input = { TableName: 't', Key: { id: { S: 'k' } } };
+      assert.deepEqual((await transport.getItem(input)).Item, { id: { S: 'k' } });
+      assert.deepEqual((await transport.getItem(input)).Item, { id: { S: 'k' } });
+      assert.equal(made, 1, 'the lean serializer was tried once');
+      assert.equal(serialized, 2, 'both calls were serialized by the SDK');
+    } finally {
+      broken.destroy();
+    }
+  });
+
+  test('a client whose protocol is not AWS JSON 1.0 keeps the SDK serde for every call', async () => {
+    const { port } = server.address() as AddressInfo;
+    const other = new DynamoDBClient({
+      region: 'eu-west-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+    });
+    const protocol = other.config.protocol as unknown as Record<string, unknown>;
+    const shape = protocol.getShapeId as () => string;
+    protocol.getShapeId = () => 'smithy.protocols#rpcv2Cbor';
+    const transport = sdkTransport(other, true);
+    protocol.getShapeId = shape;
+    let deserialized = 0;
+    const deserializeResponse = protocol.deserializeResponse as (...a: unknown[]) => unknown;
+    protocol.deserializeResponse = function (this: unknown, ...a: unknown[]) {
+      deserialized++;
+      return deserializeResponse.apply(this, a);
+    };
+    try {
+      answer = { status: 200, body: JSON.stringify({ Item: { id: { S: 'k' } } }) };
+      await transport.getItem({ TableName: 't', Key: { id: { S: 'k' } } });
+      assert.equal(deserialized, 1);
+    } finally {
+      other.destroy();
+    }
+  });
+});
