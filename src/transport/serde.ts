@@ -10,12 +10,10 @@
  */
 import { debuglog } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { getSchemaSerdePlugin } from '@smithy/core/schema';
 import { bodyOf, metadataOf, outputOf, textOf, type WireResponse } from './wire.js';
 
 const debug = debuglog('dynamodb-sessions');
 
-type Config = DynamoDBClient['config'];
 type Next = (args: { input: object; request?: unknown }) => Promise<{ response: unknown; output?: unknown }>;
 type Middleware = (next: Next, context: Record<string, unknown>) => Next;
 
@@ -53,17 +51,22 @@ const deserializerOptions = {
 /** Gives a command the lean serializer and deserializer. @internal */
 export type LeanSerde = (command: { middlewareStack: unknown }, operation: string) => void;
 
-/** The SDK's own serializer and deserializer of this client, for what the lean ones leave to it. */
-function sdkSerdeOf(config: Config): { serialize: Middleware; deserialize: Middleware } | undefined {
-  const found: Record<string, Middleware> = {};
-  const collect: Stack = {
-    add: (mw, options) => {
-      found[String(options.name)] = mw;
-    },
+/**
+ * The client's own serializer and deserializer (the SDK's schema serde), read from its stack: the
+ * lean ones leave to them what they do not do themselves, and override them only where they are
+ * found with the step and priority an override needs.
+ */
+function sdkSerdeOf(client: DynamoDBClient): { serialize: Middleware; deserialize: Middleware } | undefined {
+  const found = new Map<unknown, Middleware>();
+  const collect = (mw: Middleware, options: Record<string, unknown>) => {
+    if ((options.priority ?? 'normal') === 'normal') found.set(`${options.name} - ${options.step}`, mw);
   };
-  getSchemaSerdePlugin(config as never).applyToStack(collect as never);
-  const serialize = found[serializerOptions.name];
-  const deserialize = found[deserializerOptions.name];
+  (client.middlewareStack as unknown as { applyToStack(to: object): void }).applyToStack({
+    add: collect,
+    addRelativeTo: () => {},
+  });
+  const serialize = found.get(`${serializerOptions.name} - ${serializerOptions.step}`);
+  const deserialize = found.get(`${deserializerOptions.name} - ${deserializerOptions.step}`);
   return serialize && deserialize ? { serialize, deserialize } : undefined;
 }
 
@@ -83,14 +86,7 @@ export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
     typeof protocol.serviceTarget !== 'string'
   )
     return undefined;
-  // a command's middleware overrides the client's of the same name and step only
-  const steps = client.middlewareStack.identify();
-  if (
-    !steps.includes(`${serializerOptions.name} - ${serializerOptions.step}`) ||
-    !steps.includes(`${deserializerOptions.name} - ${deserializerOptions.step}`)
-  )
-    return undefined;
-  const sdk = sdkSerdeOf(config);
+  const sdk = sdkSerdeOf(client);
   if (!sdk) return undefined;
   const HttpRequest = protocol.getRequestType();
   const target = protocol.serviceTarget;
