@@ -17,6 +17,7 @@ import {
   type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
+  type DynamoDBClientConfig,
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -53,6 +54,8 @@ export interface Seen {
 export interface AppConfig {
   framework: Framework;
   client: DynamoDBClient;
+  /** Given, the store makes its own client with it (the direct path) instead of using `client`. */
+  clientConfig?: DynamoDBClientConfig;
   tableName: string;
   /** Engine options beside `client` and `tableName`. */
   engine?: { cacheSize?: number; touchAfter?: number };
@@ -147,7 +150,8 @@ export async function startApp(config: AppConfig): Promise<ProtocolApp> {
 }
 
 function engineOptions(config: AppConfig) {
-  return { client: config.client, tableName: config.tableName, ...config.engine };
+  const where = config.clientConfig ? { clientConfig: config.clientConfig } : { client: config.client };
+  return { ...where, tableName: config.tableName, ...config.engine };
 }
 
 async function serve(

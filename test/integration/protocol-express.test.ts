@@ -12,6 +12,7 @@ import { DAY_MS, nowSec, RawTable, REMEMBER_MS } from './protocol-apps.ts';
 import { protocolSuite } from './protocol-suite.ts';
 
 for (const cache of ['default', 'off', 'evicted'] as const) protocolSuite({ framework: 'express', cache });
+protocolSuite({ framework: 'express', cache: 'default', ownClient: true });
 
 const client = await localClient();
 

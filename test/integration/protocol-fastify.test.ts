@@ -6,3 +6,4 @@ import { protocolSuite } from './protocol-suite.ts';
 
 for (const cache of ['default', 'off', 'evicted'] as const) protocolSuite({ framework: 'fastify', cache });
 for (const cache of ['default', 'off'] as const) protocolSuite({ framework: 'fastify-bare', cache });
+protocolSuite({ framework: 'fastify', cache: 'default', ownClient: true });

@@ -6,7 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CookieJar, cookieExpiresAt, copyJar, freshTable, localClient, request } from './helpers.ts';
+import {
+  CookieJar,
+  cookieExpiresAt,
+  copyJar,
+  freshTable,
+  localClient,
+  localConfig,
+  request,
+} from './helpers.ts';
 import {
   conflictsOf,
   type Framework,
@@ -27,6 +35,11 @@ export interface Setup {
   cache: CacheMode;
   /** koa-session's `rolling`. */
   rolling?: boolean;
+  /**
+   * The stores make their own clients (the direct path) instead of being given the test's client
+   * (the SDK path, `send` with the lean JSON).
+   */
+  ownClient?: boolean;
 }
 
 const cacheSizes: Record<CacheMode, number | undefined> = { default: undefined, off: 0, evicted: 1 };
@@ -36,7 +49,8 @@ export function label(setup: Setup): string {
     setup.cache
   ];
   const rolling = setup.rolling === undefined ? '' : `, rolling ${setup.rolling}`;
-  return `${setup.framework} (${cache}${rolling})`;
+  const path = setup.ownClient ? ', own client' : ', client passed in';
+  return `${setup.framework} (${cache}${rolling}${path})`;
 }
 
 type Kind = 'data change' | 'cookie-only change' | 'unchanged request';
@@ -73,6 +87,7 @@ export function protocolSuite(setup: Setup): void {
       const app = await startApp({
         framework: setup.framework,
         client: raw.client,
+        ...(setup.ownClient && { clientConfig: await localConfig() }),
         tableName: raw.tableName,
         engine: cacheSize === undefined ? { touchAfter: 0 } : { touchAfter: 0, cacheSize },
         ...(setup.rolling !== undefined && { rolling: setup.rolling }),
