@@ -39,11 +39,12 @@ export interface EngineOptions<T = Record<string, unknown>> {
    */
   clientConfig?: DynamoDBClientConfig;
   /**
-   * How the item calls of the client the store makes reach DynamoDB. `'auto'`: signed and sent with
-   * that client's own signer, retry strategy and request handler, without its middleware stack (the
-   * direct path, the cheapest in CPU); if a part of it ever fails where the SDK's `send` does not, the
-   * calls go through `send` from then on. `'sdk'`: every call through `send`, with the whole stack.
-   * A `client` passed in always gets every call through its `send` (its middleware, X-Ray, tracing).
+   * How the item calls reach DynamoDB. `'auto'`: the client the store makes signs and sends them with
+   * its own signer, retry strategy and request handler, without its middleware stack (the direct
+   * path, the cheapest in CPU; if a part of it ever fails where the SDK's `send` does not, the calls
+   * go through `send` from then on); a `client` passed in gets every call through its `send` (its
+   * middleware, X-Ray, tracing), with the JSON written and read in one step each. `'sdk'`: every call
+   * through `send` with the SDK's own JSON, for either client.
    * @defaultValue `'auto'`
    */
   transport?: 'auto' | 'sdk';

@@ -72,14 +72,16 @@ function sdkSerdeOf(client: DynamoDBClient): { serialize: Middleware; deserializ
 
 /**
  * The lean serializer and deserializer for a client whose protocol is the AWS JSON 1.0 protocol
- * DynamoDB speaks; `undefined` for any other (a later SDK may change it): its commands keep the
- * SDK's own.
+ * DynamoDB speaks; `undefined` for any other (a later SDK may change it), and for a client that
+ * caches its resolved middleware per command class (`cacheMiddleware: true`), where the app's own
+ * commands of the same class could run with the store's: their commands keep the SDK's own.
  * @internal
  */
 export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
   const config = client.config;
   const protocol = (config as { protocol?: Partial<Protocol> }).protocol;
   if (
+    (config as { cacheMiddleware?: unknown }).cacheMiddleware === true ||
     typeof protocol?.getShapeId !== 'function' ||
     protocol.getShapeId() !== 'aws.protocols#awsJson1_0' ||
     typeof protocol.getRequestType !== 'function' ||

@@ -333,3 +333,31 @@ describe('lean JSON fails safe', () => {
     }
   });
 });
+
+test("a client that caches its middleware per command class: the app's own commands never get the store's JSON", async () => {
+  const { port } = server.address() as AddressInfo;
+  const cached = new DynamoDBClient({
+    region: 'eu-west-1',
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+    cacheMiddleware: true,
+  });
+  const protocol = cached.config.protocol as unknown as Record<string, unknown>;
+  let deserialized = 0;
+  const deserializeResponse = protocol.deserializeResponse as (...a: unknown[]) => unknown;
+  protocol.deserializeResponse = function (this: unknown, ...a: unknown[]) {
+    deserialized++;
+    return deserializeResponse.apply(this, a);
+  };
+  try {
+    answer = { status: 200, body: JSON.stringify({ Item: { id: { S: 'k' } } }) };
+    const input = { TableName: 't', Key: { id: { S: 'k' } } };
+    // the store's call first: the client caches the handler it resolves for GetItemCommand
+    await sdkTransport(cached, true).getItem(input);
+    await cached.send(new GetItemCommand(input));
+    assert.equal(deserialized, 2, "both read by the SDK's deserializer");
+  } finally {
+    cached.destroy();
+  }
+});
