@@ -78,9 +78,12 @@ function sdkSerdeOf(client: DynamoDBClient): { serialize: Middleware; deserializ
  * @internal
  */
 export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
-  const config = client.config;
-  const protocol = (config as { protocol?: Partial<Protocol> }).protocol;
+  // a test double may be only a `send`
+  const config = client.config as DynamoDBClient['config'] | undefined;
+  const protocol = (config as { protocol?: Partial<Protocol> } | undefined)?.protocol;
   if (
+    !config ||
+    typeof (client.middlewareStack as { applyToStack?: unknown } | undefined)?.applyToStack !== 'function' ||
     (config as { cacheMiddleware?: unknown }).cacheMiddleware === true ||
     typeof protocol?.getShapeId !== 'function' ||
     protocol.getShapeId() !== 'aws.protocols#awsJson1_0' ||

@@ -361,3 +361,17 @@ test("a client that caches its middleware per command class: the app's own comma
     cached.destroy();
   }
 });
+
+test('a client that is only a send (a test double) gets the SDK commands as they are', async () => {
+  const sent: unknown[] = [];
+  const double = {
+    send: async (command: unknown) => {
+      sent.push(command);
+      return { Item: { id: { S: 'k' } }, $metadata: {} };
+    },
+  } as unknown as DynamoDBClient;
+  const out = await sdkTransport(double, true).getItem({ TableName: 't', Key: { id: { S: 'k' } } });
+  assert.deepEqual(out.Item, { id: { S: 'k' } });
+  assert.ok(sent[0] instanceof GetItemCommand);
+  assert.deepEqual((sent[0] as GetItemCommand).input, { TableName: 't', Key: { id: { S: 'k' } } });
+});
