@@ -14,7 +14,15 @@ import {
   type SessionRecord,
   type UserSession,
 } from '../src/index.js';
-import { type Callback, cookieFromData, cookieToData, isRecord, secondsOf, settle } from './shared.js';
+import {
+  type Callback,
+  cookieFromData,
+  cookieToData,
+  isRecord,
+  secondsOf,
+  settle,
+  settleSave,
+} from './shared.js';
 
 export type { Callback } from './shared.js';
 
@@ -102,20 +110,17 @@ export class DynamoDBStore extends session.Store {
    * (throttled by `touchAfter`). A failed save sets no session cookie.
    */
   override set(sid: string, sess: SessionData, cb?: Callback<void>): void {
-    const expiresAtSec = secondsOf(sess.cookie?.expires) ?? this.engine.defaultExpiry();
-    const saved = this.engine.set(sid, toData(sess), expiresAtSec, { loaded: loaded.get(sess) ?? null });
-    settle(
-      saved.then(
-        (record) => {
-          // a later save of this request (an explicit save(), then the one at the end) starts from here
-          if (record) loaded.set(sess, record);
-        },
-        (err: unknown) => {
-          forgetOnFailure(sess);
-          throw err;
-        },
-      ),
+    settleSave(
+      () => {
+        const expiresAtSec = secondsOf(sess.cookie?.expires) ?? this.engine.defaultExpiry();
+        return this.engine.setEager(sid, toData(sess), expiresAtSec, { loaded: loaded.get(sess) ?? null });
+      },
       cb,
+      // a later save of this request (an explicit save(), then the one at the end) starts from here
+      (record) => {
+        if (record) loaded.set(sess, record);
+      },
+      () => forgetOnFailure(sess),
     );
   }
 

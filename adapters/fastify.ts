@@ -18,7 +18,7 @@ import {
   type SessionRecord,
   type UserSession,
 } from '../src/index.js';
-import { type Callback, cookieFromData, cookieToData, secondsOf, settle } from './shared.js';
+import { type Callback, cookieFromData, cookieToData, secondsOf, settle, settleSave } from './shared.js';
 
 export type { Callback } from './shared.js';
 
@@ -136,13 +136,13 @@ export class DynamoDBStore implements SessionStore {
     const live = session as unknown as Record<string, unknown>;
     const load = live[loadKey];
     const loaded = load instanceof Load && load.sessionId === sessionId ? load.record : null;
-    const saved = this.engine.set(sessionId, toData(session), expiresAtSec, { loaded });
-    settle(
-      saved.then((record) => {
-        // a later save of this request (save() in a route, then the one before the reply) starts from here
-        if (record) live[loadKey] = new Load(sessionId, record);
-      }),
+    settleSave(
+      () => this.engine.setEager(sessionId, toData(session), expiresAtSec, { loaded }),
       cb,
+      // a later save of this request (save() in a route, then the one before the reply) starts from here
+      (record) => {
+        if (record) live[loadKey] = new Load(sessionId, record);
+      },
     );
   }
 

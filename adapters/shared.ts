@@ -18,6 +18,38 @@ export function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): voi
   );
 }
 
+/**
+ * Settles a save into its callback: at once when it wrote nothing (the engine's result is then not
+ * a promise), so that the framework goes on in the same tick (express-session otherwise holds back
+ * the last byte of its answer until the callback); else as `settle` does. `saved` gets the result,
+ * `failed` the error before the callback does.
+ */
+export function settleSave<R>(
+  save: () => R | Promise<R>,
+  cb: Callback<void> | undefined,
+  saved: (result: R) => void,
+  failed: (err: unknown) => void = () => {},
+): void {
+  let result: R | Promise<R>;
+  try {
+    result = save();
+  } catch (err) {
+    result = Promise.reject(err);
+  }
+  if (!(result instanceof Promise)) {
+    saved(result);
+    cb?.(null);
+    return;
+  }
+  settle(
+    result.then(saved, (err: unknown) => {
+      failed(err);
+      throw err;
+    }),
+    cb,
+  );
+}
+
 /** Epoch seconds of a Date, an ISO string or epoch milliseconds; `undefined` when there is none. */
 export function secondsOf(expires: unknown): number | undefined {
   let ms: number;

@@ -8,7 +8,7 @@ import { LruCache } from './cache.js';
 import { nowSec } from './clock.js';
 import { DEFAULTS } from './defaults.js';
 import { InvalidArgumentError, InvalidSessionIdError } from './errors.js';
-import { type Item, ItemFormat, prepareData, type SessionRecord } from './format/item.js';
+import { type Item, ItemFormat, type PreparedData, prepareData, type SessionRecord } from './format/item.js';
 import { maxKeyBytes, type SessionKeys, sessionKeysOf, tombstoneItem } from './format/keys.js';
 import { missingTableAdvice, whereOf } from './missing-table.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -162,22 +162,46 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     expiresAtSec: number = this.defaultExpiry(),
     options: SetOptions<T> = {},
   ): Promise<SessionRecord<T> | null> {
+    return this.setEager(id, data, expiresAtSec, options);
+  }
+
+  /**
+   * `set`, with its result at once (not a promise) when nothing is to be written: unchanged data
+   * whose expiry is not due. So an adapter can call back in the same tick, as express-session needs
+   * to send its answer in one piece. Throws at once what `set` rejects with before any call.
+   * @internal
+   */
+  setEager(
+    id: string,
+    data: T,
+    expiresAtSec: number = this.defaultExpiry(),
+    options: SetOptions<T> = {},
+  ): SessionRecord<T> | null | Promise<SessionRecord<T> | null> {
     const keys = this.#requireKeys(id);
     const key = keys.key;
     const expires = expiryOf(expiresAtSec);
     const prepared = prepareData(data);
-    let loaded = options.loaded;
-    let migrateFrom = loaded ? this.#plainLoads.get(loaded) : undefined;
-    const overwrite = loaded === undefined;
-    if (loaded === undefined) {
-      // the caller does not say what it loaded: what is stored now is what this save replaces.
-      // Encoding first refuses data too large for an item before any call.
-      this.#format.toItem(key, data, prepared, expires, 1);
-      const found = await this.#read(keys, true);
-      loaded = found ? this.#format.fromItem(found.item, nowSec()) : null;
-      if (found?.underPlainId) migrateFrom = found.key;
-    }
-    return this.#writer.save({ id, key, data, prepared, expires, loaded, overwrite, migrateFrom });
+    const loaded = options.loaded;
+    if (loaded === undefined) return this.#replace(id, keys, data, prepared, expires);
+    const migrateFrom = loaded ? this.#plainLoads.get(loaded) : undefined;
+    return this.#writer.save({ id, key, data, prepared, expires, loaded, overwrite: false, migrateFrom });
+  }
+
+  /** A save whose caller does not say what it loaded: what is stored now is what it replaces. */
+  async #replace(
+    id: string,
+    keys: SessionKeys,
+    data: T,
+    prepared: PreparedData,
+    expires: number,
+  ): Promise<SessionRecord<T> | null> {
+    // encoding first refuses data too large for an item before any call
+    this.#format.toItem(keys.key, data, prepared, expires, 1);
+    const found = await this.#read(keys, true);
+    const loaded = found ? this.#format.fromItem(found.item, nowSec()) : null;
+    const migrateFrom = found?.underPlainId ? found.key : undefined;
+    const s = { id, key: keys.key, data, prepared, expires, loaded, overwrite: true, migrateFrom };
+    return this.#writer.save(s);
   }
 
   /**

@@ -132,9 +132,11 @@ export class SessionWriter<T> {
    * Saves a session against what its request loaded; returns what a later save of the same request
    * compares against: the session as now stored (or as before, when nothing was written). The changed
    * saves of one session in this process wait for each other, and those waiting together are written
-   * as one: they would only conflict with each other.
+   * as one: they would only conflict with each other. A save that writes nothing (unchanged data, its
+   * expiry not due) returns its record at once, not a promise: the adapters call back in the same
+   * tick, as express-session needs to send its answer in one piece.
    */
-  async save(s: SaveRequest<T>): Promise<SessionRecord<T> | null> {
+  save(s: SaveRequest<T>): SessionRecord<T> | null | Promise<SessionRecord<T> | null> {
     const loaded = s.loaded;
     const origin = loaded ? (this.#origins.get(loaded) ?? (loaded.data as Record<string, unknown>)) : {};
     let own: OwnChanges | undefined;
@@ -145,9 +147,9 @@ export class SessionWriter<T> {
         s.overwrite || origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes()) as T);
       const json = data === s.data ? s.prepared.json : prepareData(data).json;
       if (json === loaded.json) {
-        if (s.migrateFrom === undefined) return this.#touchLoaded(s.id, s.key, loaded, s.expires);
-        // under its plain id: nothing is written until a write is due, and that write moves it
         if (!this.#expiryDue(s.id, loaded, s.expires)) return loaded;
+        // under its plain id: the due write is a whole save, which moves it to its hashed key
+        if (s.migrateFrom === undefined) return this.#touchLoaded(s.id, s.key, loaded, s.expires);
       }
     }
     let q = this.#queues.get(s.id);
@@ -286,14 +288,13 @@ export class SessionWriter<T> {
     return expires >= stored && touchDue(stored, expires, this.parts.options.touchAfter, Date.now() / 1000);
   }
 
-  /** An unchanged loaded session: the expiry alone, when it is due. */
+  /** An unchanged loaded session whose expiry is due: the expiry alone. */
   async #touchLoaded(
     id: string,
     key: string,
     loaded: SessionRecord<T>,
     expires: number,
   ): Promise<SessionRecord<T>> {
-    if (!this.#expiryDue(id, loaded, expires)) return loaded;
     if ((await this.#writeExpiry(id, key, expires)) !== 'written') return loaded;
     const touched = { ...loaded, expiresAtSec: expires };
     const origin = this.#origins.get(loaded);

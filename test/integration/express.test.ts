@@ -15,6 +15,7 @@ import {
   keyOf,
   listen,
   localClient,
+  localConfig,
   request,
   sleep,
 } from './helpers.ts';
@@ -149,6 +150,44 @@ describe('express-session with DynamoDBStore', () => {
     await sleep(50); // the touch is sent as the response ends
     assert.deepEqual(counter.counts, { GetItemCommand: 1, UpdateItemCommand: 1 });
   });
+
+  for (const path of ['own client', 'client passed in'] as const) {
+    test(`${path}: an unmodified request's answer goes out in one piece, not held back for the touch`, async () => {
+      const where = path === 'own client' ? { clientConfig: await localConfig() } : { client };
+      const store = new DynamoDBStore({ ...where, tableName });
+      // express-session writes all but the last byte with res.write while a touch is pending
+      const partial: number[] = [];
+      const app = express();
+      app.use((_req, res, next) => {
+        const write = res.write;
+        res.write = function (this: Response, ...args: Parameters<Response['write']>) {
+          partial.push(Buffer.byteLength(args[0] as string));
+          return write.apply(this, args);
+        } as Response['write'];
+        next();
+      });
+      app.use(
+        session({ store, secret, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }),
+      );
+      app.post('/login', (req, res) => {
+        req.session.user = { name: 'ann' };
+        res.json({ ok: true });
+      });
+      app.get('/me', (req, res) => {
+        res.json({ user: req.session.user ?? null });
+      });
+      const server = createServer(app);
+      servers.push(server);
+      const base = await listen(server);
+      const jar = new CookieJar();
+      await request(base, '/login', jar, { method: 'POST' });
+      partial.length = 0;
+      const res = await request(base, '/me', jar);
+      assert.deepEqual(res.body, { user: { name: 'ann' } });
+      assert.deepEqual(partial, [], 'no partial write before the end');
+      store.close();
+    });
+  }
 
   test('changing only cookie.maxAge is written although the data is unchanged', async () => {
     const { base } = await start(new DynamoDBStore({ client, tableName }));
