@@ -33,58 +33,86 @@ function describe(value: unknown): string {
  * naming the path of the first value that cannot be stored.
  * @internal
  */
-export function toPlain(
-  value: unknown,
-  path = 'session',
-  ancestors: unknown[] = [],
-  fromToJSON = false,
-): Plain | undefined {
-  if (value === null) return null;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      if (!Number.isFinite(value)) return null; // as JSON does
-      if (value !== 0 && (Math.abs(value) > maxNumber || Math.abs(value) < minNumber)) {
-        throw new SessionDataError(path, 'number is outside the range DynamoDB can store');
-      }
-      return value;
-    case 'undefined':
-      return undefined;
-    case 'object':
-      break;
-    default:
-      throw new SessionDataError(path, describe(value));
+export function toPlain(value: unknown, path = 'session'): Plain | undefined {
+  return new PlainWalk(path).of(value, false);
+}
+
+/**
+ * One walk of `toPlain`. The path of a value is kept as a list of keys and built into text only for
+ * an error: a walk over a session builds no string per value.
+ */
+class PlainWalk {
+  readonly #keys: (string | number)[] = [];
+  readonly #ancestors: unknown[] = [];
+
+  constructor(private readonly root: string) {}
+
+  #path(): string {
+    let path = this.root;
+    for (const k of this.#keys) path += typeof k === 'number' ? `[${k}]` : `.${k}`;
+    return path;
   }
-  const obj = value as { toJSON?: unknown };
-  // as JSON.stringify: toJSON is called once, and what it returns is not asked for its own toJSON
-  if (typeof obj.toJSON === 'function' && !fromToJSON) {
-    const json: unknown = (obj.toJSON as (key: string) => unknown)('');
-    if (json === value) throw new SessionDataError(path, 'toJSON() returns the value itself');
-    return toPlain(json, path, ancestors, true);
+
+  #fail(why: string): never {
+    throw new SessionDataError(this.#path(), why);
   }
-  if (ancestors.includes(value)) throw new SessionDataError(path, 'circular reference');
-  if (ancestors.length >= maxDepth) throw new SessionDataError(path, `nested deeper than ${maxDepth} levels`);
-  ancestors.push(value);
-  let out: Plain;
-  if (Array.isArray(value)) {
-    const list: Plain[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) list[i] = toPlain(value[i], `${path}[${i}]`, ancestors) ?? null;
-    out = list;
-  } else {
-    const map: { [key: string]: Plain } = {};
-    const source = value as Record<string, unknown>;
-    for (const key of Object.keys(source).sort()) {
-      const v = toPlain(source[key], `${path}.${key}`, ancestors);
-      if (v === undefined) continue;
-      if (key === '') throw new SessionDataError(`${path}[""]`, 'DynamoDB cannot store an empty key');
-      put(map, key, v);
+
+  of(value: unknown, fromToJSON: boolean): Plain | undefined {
+    if (value === null) return null;
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return value;
+      case 'number':
+        if (!Number.isFinite(value)) return null; // as JSON does
+        if (value !== 0 && (Math.abs(value) > maxNumber || Math.abs(value) < minNumber))
+          this.#fail('number is outside the range DynamoDB can store');
+        return value;
+      case 'undefined':
+        return undefined;
+      case 'object':
+        break;
+      default:
+        this.#fail(describe(value));
     }
-    out = map;
+    const obj = value as { toJSON?: unknown };
+    // as JSON.stringify: toJSON is called once, and what it returns is not asked for its own toJSON
+    if (typeof obj.toJSON === 'function' && !fromToJSON) {
+      const json: unknown = (obj.toJSON as (key: string) => unknown)('');
+      if (json === value) this.#fail('toJSON() returns the value itself');
+      return this.of(json, true);
+    }
+    const ancestors = this.#ancestors;
+    if (ancestors.includes(value)) this.#fail('circular reference');
+    if (ancestors.length >= maxDepth) this.#fail(`nested deeper than ${maxDepth} levels`);
+    ancestors.push(value);
+    const keys = this.#keys;
+    let out: Plain;
+    if (Array.isArray(value)) {
+      const list: Plain[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        keys.push(i);
+        list[i] = this.of(value[i], false) ?? null;
+        keys.pop();
+      }
+      out = list;
+    } else {
+      const map: { [key: string]: Plain } = {};
+      const source = value as Record<string, unknown>;
+      for (const key of Object.keys(source).sort()) {
+        keys.push(key);
+        const v = this.of(source[key], false);
+        keys.pop();
+        if (v === undefined) continue;
+        if (key === '')
+          throw new SessionDataError(`${this.#path()}[""]`, 'DynamoDB cannot store an empty key');
+        put(map, key, v);
+      }
+      out = map;
+    }
+    ancestors.pop();
+    return out;
   }
-  ancestors.pop();
-  return out;
 }
 
 /** Sorts keys at every level of already-plain data (e.g. parsed from a JSON string). @internal */
