@@ -31,20 +31,55 @@ export interface SessionRecord<T> {
   readonly json: string;
 }
 
-/** Session data made ready to store: its plain form and JSON text (keys sorted). @internal */
+/**
+ * Session data made ready to store: its plain form and JSON text (keys sorted), each made at its
+ * first read (a save that turns out unchanged needs neither). Reading either throws
+ * `SessionDataError` for data that cannot be stored. @internal
+ */
 export interface PreparedData {
-  plain: { [key: string]: Plain };
-  json: string;
+  readonly plain: { [key: string]: Plain };
+  readonly json: string;
 }
 
-/** Turns session data into its plain form, or throws `SessionDataError`. @internal */
-export function prepareData(data: unknown): PreparedData {
+function plainOf(data: unknown): { [key: string]: Plain } {
   const plain = toPlain(data);
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     throw new SessionDataError('session', 'must be an object');
   }
-  const json = JSON.stringify(plain);
-  return { plain, json };
+  return plain;
+}
+
+/** Session data to store; its plain form and JSON text are made when first read. @internal */
+export function prepareData(data: unknown): PreparedData {
+  let plain: { [key: string]: Plain } | undefined;
+  let json: string | undefined;
+  return {
+    get plain() {
+      plain ??= plainOf(data);
+      return plain;
+    },
+    get json() {
+      json ??= JSON.stringify(this.plain);
+      return json;
+    },
+  };
+}
+
+/**
+ * A session as loaded or stored; its JSON text, when not given, is made at its first read (an
+ * unmodified request that only reads its session needs none). @internal
+ */
+export function recordOf<T>(data: T, expiresAtSec: number, version: number, json?: string): SessionRecord<T> {
+  let text = json;
+  const record = { data, expiresAtSec, version } as SessionRecord<T>;
+  Object.defineProperty(record, 'json', {
+    enumerable: true,
+    get: () => {
+      text ??= JSON.stringify(data);
+      return text;
+    },
+  });
+  return record;
 }
 
 /** An item's version: 0 when it has none (written by an earlier version of this store, or another tool). */
@@ -102,7 +137,7 @@ export class ItemFormat<T> {
       version,
     });
     if (data === null) return null;
-    return { data: data as T, expiresAtSec, version, json: JSON.stringify(data) };
+    return recordOf(data as T, expiresAtSec, version);
   }
 
   /**

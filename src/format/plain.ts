@@ -78,7 +78,12 @@ class PlainWalk {
     const obj = value as { toJSON?: unknown };
     // as JSON.stringify: toJSON is called once, and what it returns is not asked for its own toJSON
     if (typeof obj.toJSON === 'function' && !fromToJSON) {
-      const json: unknown = (obj.toJSON as (key: string) => unknown)('');
+      let json: unknown;
+      try {
+        json = (obj.toJSON as (key: string) => unknown)('');
+      } catch (err) {
+        this.#fail(`toJSON() threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
       if (json === value) this.#fail('toJSON() returns the value itself');
       return this.of(json, true);
     }
@@ -113,6 +118,38 @@ class PlainWalk {
     ancestors.pop();
     return out;
   }
+}
+
+/**
+ * Whether `toPlain(value)` is `plain`, found by walking both instead of converting: `true` only when
+ * it is, `false` when it is not or may not be (a `toJSON`, an `undefined` in a list, a number JSON
+ * has no form for: the caller then converts and compares). Stops at the first difference, and ends
+ * on cyclic data, since it follows `plain`, which is a tree.
+ * @internal
+ */
+export function samePlain(value: unknown, plain: Plain): boolean {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) return false;
+    return value === plain && value !== undefined;
+  }
+  if (plain === null || typeof plain !== 'object') return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (Array.isArray(value)) {
+    if (!Array.isArray(plain) || value.length !== plain.length) return false;
+    for (let i = 0; i < value.length; i++) if (!samePlain(value[i], plain[i] as Plain)) return false;
+    return true;
+  }
+  if (Array.isArray(plain)) return false;
+  const source = value as Record<string, unknown>;
+  let count = 0;
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
+    const v = source[key];
+    if (v === undefined) continue; // dropped, as toPlain drops it
+    if (!Object.hasOwn(plain, key) || !samePlain(v, plain[key] as Plain)) return false;
+    count++;
+  }
+  return count === Object.keys(plain).length;
 }
 
 /** Sorts keys at every level of already-plain data (e.g. parsed from a JSON string). @internal */

@@ -14,9 +14,11 @@ import {
   type ItemFormat,
   type PreparedData,
   prepareData,
+  recordOf,
   type SessionRecord,
 } from '../format/item.js';
 import { keyTag } from '../format/keys.js';
+import { type Plain, samePlain } from '../format/plain.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StatsRecorder } from '../stats.js';
 import { isConditionFailure } from '../transport/counted.js';
@@ -145,13 +147,19 @@ export class SessionWriter<T> {
       // unchanged against what it last saw stored: at most the expiry moves, without waiting
       const data =
         s.overwrite || origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes()) as T);
-      const json = data === s.data ? s.prepared.json : prepareData(data).json;
-      if (json === loaded.json) {
+      // walking the data against the loaded copy is cheaper than its JSON text, and enough when equal
+      const same =
+        data === s.data
+          ? samePlain(data, loaded.data as Plain) || s.prepared.json === loaded.json
+          : prepareData(data).json === loaded.json;
+      if (same) {
         if (!this.#expiryDue(s.id, loaded, s.expires)) return loaded;
         // under its plain id: the due write is a whole save, which moves it to its hashed key
         if (s.migrateFrom === undefined) return this.#touchLoaded(s.id, s.key, loaded, s.expires);
       }
     }
+    // data that cannot be stored is refused here, before it joins the queue (its plain form checks it)
+    void s.prepared.plain;
     let q = this.#queues.get(s.id);
     if (!q) {
       q = { jobs: [], latest: undefined };
@@ -243,7 +251,7 @@ export class SessionWriter<T> {
       const failure = await this.#put(item, base ? base.version : null);
       if (failure === undefined) {
         this.parts.cache.set(s.id, expires);
-        const record = { data: prepared.plain as T, expiresAtSec: expires, version, json: prepared.json };
+        const record = recordOf(prepared.plain as T, expires, version, prepared.json);
         q.latest = record;
         if (s.migrateFrom !== undefined) await this.#deletePlain(s.migrateFrom);
         return batch.map((j) => this.#keepOrigin(record, j));
@@ -264,7 +272,7 @@ export class SessionWriter<T> {
    */
   #keepOrigin(record: SessionRecord<T>, job: Job<T>): SessionRecord<T> {
     if (job.s.overwrite || record.json === job.s.prepared.json) return record;
-    const next = { ...record };
+    const next = recordOf(record.data, record.expiresAtSec, record.version, record.json);
     this.#origins.set(next, applyChanges(job.origin, job.changes()));
     return next;
   }
@@ -296,7 +304,7 @@ export class SessionWriter<T> {
     expires: number,
   ): Promise<SessionRecord<T>> {
     if ((await this.#writeExpiry(id, key, expires)) !== 'written') return loaded;
-    const touched = { ...loaded, expiresAtSec: expires };
+    const touched = recordOf(loaded.data, expires, loaded.version);
     const origin = this.#origins.get(loaded);
     if (origin) this.#origins.set(touched, origin);
     return touched;
@@ -392,7 +400,7 @@ export class SessionWriter<T> {
     const version = this.parts.format.liveVersion(item, now);
     if (version === null || (s.loaded !== null && !s.overwrite)) return null;
     const empty = prepareData({});
-    const placeholder = { data: empty.plain as T, expiresAtSec: now, version, json: empty.json };
+    const placeholder = recordOf(empty.plain as T, now, version, empty.json);
     this.#untrusted.add(placeholder);
     return placeholder;
   }

@@ -7,7 +7,7 @@ import { ItemFormat, prepareData } from '../../src/format/item.ts';
 import { KeyRing } from '../../src/format/keyring.ts';
 import { itemKeyOf, keyTag, tombstoneItem } from '../../src/format/keys.ts';
 import { decodeData, marshalMap, sizeOf, unmarshalMap } from '../../src/format/marshal.ts';
-import { type Plain, toPlain } from '../../src/format/plain.ts';
+import { type Plain, samePlain, toPlain } from '../../src/format/plain.ts';
 import {
   MalformedItemError,
   SessionDataError,
@@ -35,6 +35,65 @@ describe('plain data and its JSON text', () => {
     assert.notEqual(prepareData({ user: { roles: ['a', 'b'] } }).json, base);
   });
 
+  test('samePlain says "same" only when the plain form is that data, and for any plain data compared with itself', () => {
+    // a seeded generator of session-like values, with what JSON treats specially mixed in
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const pick = <V>(list: V[]): V => list[Math.floor(rnd() * list.length)] as V;
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    const leaf = (): unknown =>
+      pick<() => unknown>([
+        () => pick(['a', 'b', '', 'é']),
+        () => pick([0, -0, 1, 1.5, -2, Number.NaN, Number.POSITIVE_INFINITY]),
+        () => pick([true, false, null, undefined]),
+        () => new Date(Math.floor(rnd() * 4) * 1000),
+        () => ({ toJSON: () => pick(['t', 1]) }),
+        () => new Point(1, pick([1, 2])),
+        () => new Map([[1, 2]]),
+      ])();
+    const value = (depth: number): unknown => {
+      if (depth > 3 || rnd() < 0.35) return leaf();
+      if (rnd() < 0.4) return Array.from({ length: Math.floor(rnd() * 3) }, () => value(depth + 1));
+      const out: Record<string, unknown> = {};
+      for (let i = Math.floor(rnd() * 4); i > 0; i--)
+        // an own key, as JSON.parse makes it (an assignment of __proto__ would set the prototype)
+        Object.defineProperty(out, pick(['a', 'b', 'c', '__proto__']), {
+          value: value(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      return out;
+    };
+    let same = 0;
+    for (let i = 0; i < 3000; i++) {
+      const v = { k: value(0) };
+      const other = toPlain({ k: rnd() < 0.5 ? value(0) : v.k }) as Plain;
+      for (const p of [toPlain(v) as Plain, other]) {
+        if (samePlain(v, p)) {
+          same++;
+          assert.equal(
+            JSON.stringify(toPlain(v)),
+            JSON.stringify(p),
+            `samePlain said same: ${JSON.stringify(p)}`,
+          );
+        }
+      }
+      // plain data (what a session loaded from the table is) is always recognised
+      const plain = toPlain(v) as Plain;
+      assert.ok(samePlain(JSON.parse(JSON.stringify(plain)), plain));
+    }
+    assert.ok(same > 1000, `${same} values were recognised as the same`);
+  });
+
   test('values are stored as JSON would store them', () => {
     const date = new Date('2026-01-02T03:04:05.000Z');
     assert.deepEqual(
@@ -58,15 +117,25 @@ describe('plain data and its JSON text', () => {
       [{ big: 1e200 }, 'session.big'],
       [cycle, 'session.self'],
       [{ '': 1 }, 'session[""]'],
+      [
+        {
+          t: {
+            toJSON() {
+              throw new Error('nope');
+            },
+          },
+        },
+        'session.t',
+      ],
     ];
     for (const [data, path] of cases) {
       assert.throws(
-        () => prepareData(data),
+        () => prepareData(data).plain,
         (e: unknown) => e instanceof SessionDataError && e.path === path,
       );
     }
-    assert.throws(() => prepareData([1]), SessionDataError);
-    assert.throws(() => prepareData('text'), SessionDataError);
+    assert.throws(() => prepareData([1]).json, SessionDataError);
+    assert.throws(() => prepareData('text').plain, SessionDataError);
   });
 
   test('a "__proto__" key stays data and never becomes a prototype', () => {
