@@ -27,6 +27,19 @@ interface EndpointV2 {
   headers?: Record<string, string[]>;
 }
 
+/** The parts of a request that come from its endpoint. */
+interface Target {
+  protocol: string;
+  hostname: string;
+  port: number | undefined;
+  path: string;
+  fragment: string | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+}
+
 /** What a protocol of the client looks like to this module (the SDK's `AwsJson1_0Protocol`). */
 interface Protocol {
   getShapeId(): string;
@@ -97,26 +110,45 @@ export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
   const target = protocol.serviceTarget;
 
   /** The HTTP request of a call, as the protocol's serializer makes it, with the body in one step. */
+  /** What the requests to one endpoint share, read from its URL once (its getters are not free). */
+  const targets = new WeakMap<EndpointV2, Target>();
+  const targetOf = (endpoint: EndpointV2): Target => {
+    let t = targets.get(endpoint);
+    if (!t) {
+      const url = endpoint.url;
+      const headers: Record<string, string> = {};
+      for (const [name, values] of Object.entries(endpoint.headers ?? {})) headers[name] = values.join(', ');
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) query[k] = v;
+      t = {
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
+        fragment: url.hash || undefined,
+        username: url.username || undefined,
+        password: url.password || undefined,
+        query,
+        headers,
+      };
+      targets.set(endpoint, t);
+    }
+    return t;
+  };
+
+  /** The HTTP request of a call, as the protocol's serializer makes it, with the body in one step. */
   const requestOf = (operation: string, endpoint: EndpointV2, input: object): unknown => {
-    const url = endpoint.url;
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': `${target}.${operation}`,
-    };
-    for (const [name, values] of Object.entries(endpoint.headers ?? {})) headers[name] = values.join(', ');
-    const query: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) query[k] = v;
+    const t = targetOf(endpoint);
     return new HttpRequest({
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
-      fragment: url.hash || undefined,
-      username: url.username || undefined,
-      password: url.password || undefined,
+      ...t,
       method: 'POST',
-      query,
-      headers,
+      // copies: the request's middleware adds to both
+      query: { ...t.query },
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `${target}.${operation}`,
+        ...t.headers,
+      },
       body: bodyOf(input),
     });
   };

@@ -55,17 +55,20 @@ function decodeBinary(value: unknown): void {
   if (typeof av.B === 'string') av.B = bytesOf(av.B);
   else if (Array.isArray(av.BS)) av.BS = av.BS.map((b: unknown) => (typeof b === 'string' ? bytesOf(b) : b));
   else if (Array.isArray(av.L)) for (const v of av.L) decodeBinary(v);
-  else if (typeof av.M === 'object' && av.M !== null) for (const v of Object.values(av.M)) decodeBinary(v);
+  else if (typeof av.M === 'object' && av.M !== null) {
+    const map = av.M as Record<string, unknown>;
+    // parsed JSON: own keys only
+    for (const k in map) decodeBinary(map[k]);
+  }
 }
 
 /** The output of an item call from its JSON answer. @throws SyntaxError on a body that is not JSON */
 export function outputOf(text: string): ItemOutput {
   const out = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-  // only a binary value is a key B or BS followed by a string or a list (a quote inside a string is escaped)
-  if (text.includes('"B":"') || text.includes('"BS":[')) {
-    for (const item of [out.Item, out.Attributes]) {
-      if (typeof item === 'object' && item !== null) for (const v of Object.values(item)) decodeBinary(v);
-    }
+  // a walk of the parsed values costs less than scanning the text for binary ones
+  for (const item of [out.Item, out.Attributes]) {
+    if (typeof item === 'object' && item !== null)
+      for (const k in item) decodeBinary((item as Record<string, unknown>)[k]);
   }
   return out as ItemOutput;
 }
