@@ -33,14 +33,23 @@ export type DynamoDBStoreOptions = EngineOptions<SessionData>;
  * The cookie is stored without `expires`: the item's expiry is the one truth, and `get` puts it back
  * (for persistent cookies), so a throttled touch never leaves a stale expiry inside the data.
  */
-function toData(sess: SessionData): SessionData {
+function toData(sess: SessionData, loaded: SessionRecord<SessionData> | undefined): SessionData {
   const rest = cookieToData(sess.cookie, false) ?? {};
-  // express-session recomputes originalMaxAge from two clock reads at the end of each request, so it
-  // drifts by a millisecond now and then; cookie lifetimes are whole seconds on the wire anyway
-  if (typeof rest.originalMaxAge === 'number')
-    rest.originalMaxAge = Math.round(rest.originalMaxAge / 1000) * 1000;
+  // express-session recomputes originalMaxAge from two clock reads at the end of each request: it
+  // drifts by a millisecond, or by as long as the process was paused between them. Within a few
+  // seconds of what was loaded it is that value; else whole seconds, as cookie lifetimes go on the wire
+  if (typeof rest.originalMaxAge === 'number') {
+    const before = (loaded?.data.cookie as { originalMaxAge?: unknown } | undefined)?.originalMaxAge;
+    rest.originalMaxAge =
+      typeof before === 'number' && Math.abs(rest.originalMaxAge - before) < maxAgeDriftMs
+        ? before
+        : Math.round(rest.originalMaxAge / 1000) * 1000;
+  }
   return { ...sess, cookie: rest } as unknown as SessionData;
 }
+
+/** How far express-session's recomputed originalMaxAge may drift from the loaded one and be the same. */
+const maxAgeDriftMs = 5000;
 
 function toSession(session: SessionData, expiresAtSec: number): SessionData {
   const data = session as unknown as Record<string, unknown>;
@@ -113,7 +122,8 @@ export class DynamoDBStore extends session.Store {
     settleSave(
       () => {
         const expiresAtSec = secondsOf(sess.cookie?.expires) ?? this.engine.defaultExpiry();
-        return this.engine.setEager(sid, toData(sess), expiresAtSec, { loaded: loaded.get(sess) ?? null });
+        const record = loaded.get(sess);
+        return this.engine.setEager(sid, toData(sess, record), expiresAtSec, { loaded: record ?? null });
       },
       cb,
       // a later save of this request (an explicit save(), then the one at the end) starts from here

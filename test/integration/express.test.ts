@@ -261,24 +261,45 @@ describe('express-session with DynamoDBStore', () => {
     assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'gil2' } });
   });
 
-  test("express-session's millisecond drift of originalMaxAge is no change: no write", async () => {
+  for (const drift of [1, 700, 4000]) {
+    test(`express-session's drift of originalMaxAge (${drift} ms) is no change: no write`, async () => {
+      const store = new DynamoDBStore({ client, tableName });
+      const { base } = await start(store);
+      const jar = new CookieJar();
+      await request(base, '/login', jar, { method: 'POST', body: { name: 'hal' } });
+      const id = sid(jar);
+      const loaded = await new Promise<SessionData | null | undefined>((resolve, reject) =>
+        store.get(id, (err, sess) => (err ? reject(err) : resolve(sess))),
+      );
+      assert.ok(loaded);
+      const live = store.createSession({ sessionID: id } as unknown as Request, loaded);
+      // what Cookie#maxAge does when the clock moves between its two reads (a tick, or a process paused)
+      live.cookie.originalMaxAge = (live.cookie.originalMaxAge ?? 0) - drift;
+      counter.reset();
+      await new Promise<void>((resolve, reject) =>
+        store.touch(id, live, (err) => (err ? reject(err) : resolve())),
+      );
+      assert.equal(counter.writes(), 0);
+    });
+  }
+
+  test('a real change of maxAge (10 s) is stored', async () => {
     const store = new DynamoDBStore({ client, tableName });
     const { base } = await start(store);
     const jar = new CookieJar();
-    await request(base, '/login', jar, { method: 'POST', body: { name: 'hal' } });
+    await request(base, '/login', jar, { method: 'POST', body: { name: 'ivy' } });
     const id = sid(jar);
     const loaded = await new Promise<SessionData | null | undefined>((resolve, reject) =>
       store.get(id, (err, sess) => (err ? reject(err) : resolve(sess))),
     );
     assert.ok(loaded);
     const live = store.createSession({ sessionID: id } as unknown as Request, loaded);
-    // what Cookie#maxAge does when the clock ticks between its two reads
-    live.cookie.originalMaxAge = (live.cookie.originalMaxAge ?? 0) - 1;
+    live.cookie.maxAge = 3_600_000 - 10_000;
     counter.reset();
     await new Promise<void>((resolve, reject) =>
-      store.touch(id, live, (err) => (err ? reject(err) : resolve())),
+      store.set(id, live, (err) => (err ? reject(err) : resolve())),
     );
-    assert.equal(counter.writes(), 0);
+    assert.equal(counter.writes(), 1);
   });
 
   test('a DynamoDB outage answers 5xx, not a new empty session', async () => {
