@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import type { StoreResult } from './report.ts';
 
 export const help = `Usage: npx tsx bench/run.ts [options]
-  --duration S        measured seconds per store, for the slowest store (default 16)
-  --slices N          interleaved measured slices per store (default 4)
+  --duration S        measured seconds per store, for the slowest store (default 24)
+  --slices N          interleaved measured slices per store (default 8)
   --requests N        requests per slice (default: from --duration and the slowest warm-up)
   --connections N     concurrent connections (default 8)
   --sessions N        sessions logged in per store (default 200)
@@ -58,8 +58,8 @@ export function parseOptions(args: string[]): Options | undefined {
   const { values: f } = parseArgs({
     args,
     options: {
-      duration: { type: 'string', default: '16' },
-      slices: { type: 'string', default: '4' },
+      duration: { type: 'string', default: '24' },
+      slices: { type: 'string', default: '8' },
       requests: { type: 'string' },
       connections: { type: 'string', default: '8' },
       sessions: { type: 'string', default: '200' },
