@@ -48,6 +48,8 @@ export interface WindowStats {
   cpuUs: number;
   wallMs: number;
   ops: Record<string, OperationCount>;
+  /** This package's saves that found the session changed meanwhile (one more write each); 0 for others. */
+  conflicts: number;
 }
 
 /** One server process: a framework with one store. */

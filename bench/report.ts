@@ -23,6 +23,8 @@ export interface StoreResult {
   requests: number;
   reads: number;
   writes: number;
+  /** Saves of this package that met a concurrent change of their session: each cost one more PutItem. */
+  conflicts: number;
   elapsedMs: number;
   rps: number;
   p50Ms: number;

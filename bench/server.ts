@@ -106,16 +106,29 @@ async function seed(from: number, to: number): Promise<number> {
   return items.length;
 }
 
+let conflictsStart = 0;
+/** This package's engine's conflicts so far (concurrent saves of one session); 0 for other stores. */
+function conflictsNow(): number {
+  const stats = app.engineStats?.() as { conflicts?: unknown } | undefined;
+  return typeof stats?.conflicts === 'number' ? stats.conflicts : 0;
+}
+
 async function handle(msg: Message): Promise<unknown> {
   switch (msg.type) {
     case 'start':
       counter.reset();
+      conflictsStart = conflictsNow();
       cpuStart = process.cpuUsage();
       wallStart = performance.now();
       return {};
     case 'stop': {
       const cpu = process.cpuUsage(cpuStart);
-      return { cpuUs: cpu.user + cpu.system, wallMs: performance.now() - wallStart, ops: counter.counts() };
+      return {
+        cpuUs: cpu.user + cpu.system,
+        wallMs: performance.now() - wallStart,
+        ops: counter.counts(),
+        conflicts: conflictsNow() - conflictsStart,
+      };
     }
     case 'seed':
       return { items: await seed(msg.from, msg.to) };

@@ -54,6 +54,7 @@ export class Tally {
       requests,
       reads: requests - writes,
       writes,
+      conflicts: total((s) => s.server.conflicts ?? 0),
       elapsedMs,
       rps: (requests / elapsedMs) * 1000,
       p50Ms: percentile(latencies, 50),
