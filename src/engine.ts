@@ -168,7 +168,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   /**
    * `set`, with its result at once (not a promise) when nothing is to be written: unchanged data
    * whose expiry is not due. So an adapter can call back in the same tick, as express-session needs
-   * to send its answer in one piece. Throws at once what `set` rejects with before any call.
+   * to send its answer in one piece. It may throw at once what `set` rejects with before any call.
    * @internal
    */
   setEager(

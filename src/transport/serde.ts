@@ -70,7 +70,7 @@ export type LeanSerde = (command: { middlewareStack: unknown }, operation: strin
  * found with the step and priority an override needs.
  */
 function sdkSerdeOf(client: DynamoDBClient): { serialize: Middleware; deserialize: Middleware } | undefined {
-  const found = new Map<unknown, Middleware>();
+  const found = new Map<string, Middleware>();
   const collect = (mw: Middleware, options: Record<string, unknown>) => {
     if ((options.priority ?? 'normal') === 'normal') found.set(`${options.name} - ${options.step}`, mw);
   };
@@ -109,7 +109,6 @@ export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
   const HttpRequest = protocol.getRequestType();
   const target = protocol.serviceTarget;
 
-  /** The HTTP request of a call, as the protocol's serializer makes it, with the body in one step. */
   /** What the requests to one endpoint share, read from its URL once (its getters are not free). */
   const targets = new WeakMap<EndpointV2, Target>();
   const targetOf = (endpoint: EndpointV2): Target => {
