@@ -167,9 +167,9 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
 
   /**
    * `set`, with its result at once (not a promise) when nothing is to be written: unchanged data
-   * whose expiry is not due. So an adapter can call back in the same tick, as express-session needs
-   * to send its answer in one piece. It may throw at once what `set` rejects with before any call.
-   * @internal
+   * whose expiry is not due. For a store of a framework that takes callbacks: it can call back in the
+   * same tick (express-session sends an unmodified answer in one piece only then). It may throw at
+   * once what `set` rejects with before any call.
    */
   setEager(
     id: string,
