@@ -261,18 +261,23 @@ describe('express-session with DynamoDBStore', () => {
     assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'gil2' } });
   });
 
+  /** A logged-in session as express-session makes it live for a request: loaded by the store, then created. */
+  async function liveSession(store: DynamoDBStore, name: string) {
+    const { base } = await start(store);
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST', body: { name } });
+    const id = sid(jar);
+    const loaded = await new Promise<SessionData | null | undefined>((resolve, reject) =>
+      store.get(id, (err, sess) => (err ? reject(err) : resolve(sess))),
+    );
+    assert.ok(loaded);
+    return { id, live: store.createSession({ sessionID: id } as unknown as Request, loaded) };
+  }
+
   for (const drift of [1, 700, 4000]) {
     test(`express-session's drift of originalMaxAge (${drift} ms) is no change: no write`, async () => {
       const store = new DynamoDBStore({ client, tableName });
-      const { base } = await start(store);
-      const jar = new CookieJar();
-      await request(base, '/login', jar, { method: 'POST', body: { name: 'hal' } });
-      const id = sid(jar);
-      const loaded = await new Promise<SessionData | null | undefined>((resolve, reject) =>
-        store.get(id, (err, sess) => (err ? reject(err) : resolve(sess))),
-      );
-      assert.ok(loaded);
-      const live = store.createSession({ sessionID: id } as unknown as Request, loaded);
+      const { id, live } = await liveSession(store, 'hal');
       // what Cookie#maxAge does when the clock moves between its two reads (a tick, or a process paused)
       live.cookie.originalMaxAge = (live.cookie.originalMaxAge ?? 0) - drift;
       counter.reset();
@@ -285,15 +290,7 @@ describe('express-session with DynamoDBStore', () => {
 
   test('a real change of maxAge (10 s) is stored', async () => {
     const store = new DynamoDBStore({ client, tableName });
-    const { base } = await start(store);
-    const jar = new CookieJar();
-    await request(base, '/login', jar, { method: 'POST', body: { name: 'ivy' } });
-    const id = sid(jar);
-    const loaded = await new Promise<SessionData | null | undefined>((resolve, reject) =>
-      store.get(id, (err, sess) => (err ? reject(err) : resolve(sess))),
-    );
-    assert.ok(loaded);
-    const live = store.createSession({ sessionID: id } as unknown as Request, loaded);
+    const { id, live } = await liveSession(store, 'ivy');
     live.cookie.maxAge = 3_600_000 - 10_000;
     counter.reset();
     await new Promise<void>((resolve, reject) =>

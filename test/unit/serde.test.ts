@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { sdkTransport } from '../../src/transport/sdk.ts';
 import type { TableTransport } from '../../src/transport/types.ts';
 
@@ -51,14 +51,42 @@ let client: DynamoDBClient;
 let lean: TableTransport;
 let sdk: TableTransport;
 
+/** A client of the loopback server, one attempt per call. */
+function loopbackClient(extra: DynamoDBClientConfig = {}): DynamoDBClient {
+  const { port } = server.address() as AddressInfo;
+  return new DynamoDBClient({
+    region: 'eu-west-1',
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+    ...extra,
+  });
+}
+
+type SerdeCounts = { serializeRequest: number; deserializeResponse: number };
+
+/** Counts the calls of the SDK's own serde (its protocol's); `restore` puts the protocol back. */
+function countSerde(c: DynamoDBClient): { counts: SerdeCounts; restore(): void } {
+  const protocol = c.config.protocol as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const counts: SerdeCounts = { serializeRequest: 0, deserializeResponse: 0 };
+  const originals = new Map<keyof SerdeCounts, (...args: unknown[]) => unknown>();
+  for (const name of Object.keys(counts) as (keyof SerdeCounts)[]) {
+    const original = protocol[name] as (...args: unknown[]) => unknown;
+    originals.set(name, original);
+    protocol[name] = function (this: unknown, ...args: unknown[]) {
+      counts[name]++;
+      return original.apply(this, args);
+    };
+  }
+  return { counts, restore: () => Object.assign(protocol, Object.fromEntries(originals)) };
+}
+
 before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({
-    region: 'eu-west-1',
+  client = loopbackClient({
     endpoint: `http://127.0.0.1:${port}/base`,
     credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' },
-    maxAttempts: 1,
   });
   lean = sdkTransport(client, true);
   sdk = sdkTransport(client, false);
@@ -231,19 +259,7 @@ describe('lean JSON on the SDK path', () => {
   }
 
   test("the item calls skip the protocol's schema serde on success; errors and other commands use it", async () => {
-    const protocol = client.config.protocol as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const counts = { serializeRequest: 0, deserializeResponse: 0 };
-    const originals = { ...counts } as unknown as Record<
-      keyof typeof counts,
-      (...args: unknown[]) => unknown
-    >;
-    for (const name of Object.keys(counts) as (keyof typeof counts)[]) {
-      originals[name] = protocol[name] as (...args: unknown[]) => unknown;
-      protocol[name] = function (this: unknown, ...args: unknown[]) {
-        counts[name]++;
-        return originals[name].apply(this, args);
-      };
-    }
+    const { counts, restore } = countSerde(client);
     try {
       answer = { status: 200, body: JSON.stringify({ Item: { id: { S: 'k' } } }) };
       for (const [op, input] of calls) await through(lean, op, input);
@@ -260,20 +276,14 @@ describe('lean JSON on the SDK path', () => {
       assert.deepEqual(own.Item, { id: { S: 'k' } });
       assert.deepEqual(counts, { serializeRequest: 2, deserializeResponse: 3 });
     } finally {
-      Object.assign(protocol, originals);
+      restore();
     }
   });
 });
 
 describe('lean JSON fails safe', () => {
   test('a request type of another shape: the call and the later ones use the SDK serializer, and succeed', async () => {
-    const { port } = server.address() as AddressInfo;
-    const broken = new DynamoDBClient({
-      region: 'eu-west-1',
-      endpoint: `http://127.0.0.1:${port}`,
-      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-    });
+    const broken = loopbackClient();
     const protocol = broken.config.protocol as unknown as Record<string, unknown>;
     const original = protocol.getRequestType as () => new (o: object) => unknown;
     let made = 0;
@@ -287,47 +297,31 @@ describe('lean JSON fails safe', () => {
       };
     const transport = sdkTransport(broken, true);
     protocol.getRequestType = original;
-    let serialized = 0;
-    const serializeRequest = protocol.serializeRequest as (...a: unknown[]) => unknown;
-    protocol.serializeRequest = function (this: unknown, ...a: unknown[]) {
-      serialized++;
-      return serializeRequest.apply(this, a);
-    };
+    const { counts } = countSerde(broken);
     try {
       answer = { status: 200, body: JSON.stringify({ Item: { id: { S: 'k' } } }) };
       const input = { TableName: 't', Key: { id: { S: 'k' } } };
       assert.deepEqual((await transport.getItem(input)).Item, { id: { S: 'k' } });
       assert.deepEqual((await transport.getItem(input)).Item, { id: { S: 'k' } });
       assert.equal(made, 1, 'the lean serializer was tried once');
-      assert.equal(serialized, 2, 'both calls were serialized by the SDK');
+      assert.equal(counts.serializeRequest, 2, 'both calls were serialized by the SDK');
     } finally {
       broken.destroy();
     }
   });
 
   test('a client whose protocol is not AWS JSON 1.0 keeps the SDK serde for every call', async () => {
-    const { port } = server.address() as AddressInfo;
-    const other = new DynamoDBClient({
-      region: 'eu-west-1',
-      endpoint: `http://127.0.0.1:${port}`,
-      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-    });
+    const other = loopbackClient();
     const protocol = other.config.protocol as unknown as Record<string, unknown>;
     const shape = protocol.getShapeId as () => string;
     protocol.getShapeId = () => 'smithy.protocols#rpcv2Cbor';
     const transport = sdkTransport(other, true);
     protocol.getShapeId = shape;
-    let deserialized = 0;
-    const deserializeResponse = protocol.deserializeResponse as (...a: unknown[]) => unknown;
-    protocol.deserializeResponse = function (this: unknown, ...a: unknown[]) {
-      deserialized++;
-      return deserializeResponse.apply(this, a);
-    };
+    const { counts } = countSerde(other);
     try {
       answer = { status: 200, body: JSON.stringify({ Item: { id: { S: 'k' } } }) };
       await transport.getItem({ TableName: 't', Key: { id: { S: 'k' } } });
-      assert.equal(deserialized, 1);
+      assert.equal(counts.deserializeResponse, 1);
     } finally {
       other.destroy();
     }
@@ -335,28 +329,15 @@ describe('lean JSON fails safe', () => {
 });
 
 test("a client that caches its middleware per command class: the app's own commands never get the store's JSON", async () => {
-  const { port } = server.address() as AddressInfo;
-  const cached = new DynamoDBClient({
-    region: 'eu-west-1',
-    endpoint: `http://127.0.0.1:${port}`,
-    credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-    cacheMiddleware: true,
-  });
-  const protocol = cached.config.protocol as unknown as Record<string, unknown>;
-  let deserialized = 0;
-  const deserializeResponse = protocol.deserializeResponse as (...a: unknown[]) => unknown;
-  protocol.deserializeResponse = function (this: unknown, ...a: unknown[]) {
-    deserialized++;
-    return deserializeResponse.apply(this, a);
-  };
+  const cached = loopbackClient({ cacheMiddleware: true });
+  const { counts } = countSerde(cached);
   try {
     answer = { status: 200, body: JSON.stringify({ Item: { id: { S: 'k' } } }) };
     const input = { TableName: 't', Key: { id: { S: 'k' } } };
     // the store's call first: the client caches the handler it resolves for GetItemCommand
     await sdkTransport(cached, true).getItem(input);
     await cached.send(new GetItemCommand(input));
-    assert.equal(deserialized, 2, "both read by the SDK's deserializer");
+    assert.equal(counts.deserializeResponse, 2, "both read by the SDK's deserializer");
   } finally {
     cached.destroy();
   }
