@@ -30,6 +30,7 @@ import {
   outputOf,
   serviceErrorOf,
   textOf,
+  urlPartsOf,
   userAgentOf,
   type WireResponse,
 } from './wire.js';
@@ -183,22 +184,12 @@ async function targetOf(config: Config, op: Operation, input: object, s: Setup):
       | undefined
   )?.[0];
   if (scheme && scheme.name !== 'sigv4') return null;
-  const url = endpoint.url;
-  const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) query[k] = v;
-  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  const { port, ...where } = urlPartsOf(endpoint.url);
   return {
-    plain: path === '/' && Object.keys(query).length === 0,
+    plain: where.path === '/' && Object.keys(where.query).length === 0,
     endpoint,
-    host: url.host,
-    request: {
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port !== '' && { port: Number(url.port) }),
-      path,
-      query,
-    },
+    host: endpoint.url.host,
+    request: { method: 'POST', ...where, ...(port !== undefined && { port }) },
     signingRegion: scheme?.signingRegion ?? s.region,
     signingService: scheme?.signingName ?? 'dynamodb',
   };

@@ -10,7 +10,15 @@
  */
 import { debuglog } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { bodyOf, metadataOf, outputOf, textOf, type WireResponse } from './wire.js';
+import {
+  bodyOf,
+  metadataOf,
+  outputOf,
+  textOf,
+  type UrlParts,
+  urlPartsOf,
+  type WireResponse,
+} from './wire.js';
 
 const debug = debuglog('dynamodb-sessions');
 
@@ -28,15 +36,10 @@ interface EndpointV2 {
 }
 
 /** The parts of a request that come from its endpoint. */
-interface Target {
-  protocol: string;
-  hostname: string;
-  port: number | undefined;
-  path: string;
+interface Target extends UrlParts {
   fragment: string | undefined;
   username: string | undefined;
   password: string | undefined;
-  query: Record<string, string>;
   headers: Record<string, string>;
 }
 
@@ -117,17 +120,11 @@ export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
       const url = endpoint.url;
       const headers: Record<string, string> = {};
       for (const [name, values] of Object.entries(endpoint.headers ?? {})) headers[name] = values.join(', ');
-      const query: Record<string, string> = {};
-      for (const [k, v] of url.searchParams) query[k] = v;
       t = {
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port ? Number(url.port) : undefined,
-        path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
+        ...urlPartsOf(url),
         fragment: url.hash || undefined,
         username: url.username || undefined,
         password: url.password || undefined,
-        query,
         headers,
       };
       targets.set(endpoint, t);

@@ -12,6 +12,29 @@ export interface WireResponse {
   body?: unknown;
 }
 
+/** Where a request to an endpoint goes, as the SDK's protocols read its URL. @internal */
+export interface UrlParts {
+  protocol: string;
+  hostname: string;
+  port: number | undefined;
+  /** The URL's path, ending in `/`. */
+  path: string;
+  query: Record<string, string>;
+}
+
+/** The parts of a request an endpoint's URL gives, as the SDK's protocols read them. @internal */
+export function urlPartsOf(url: URL): UrlParts {
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  return {
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`,
+    query,
+  };
+}
+
 /** JSON of a call's input; binary values as base64 (`Buffer#toJSON` runs before a replacer sees it). */
 function bodyWithBinary(input: object): string {
   return JSON.stringify(input, function (this: Record<string, unknown>, key: string, value: unknown) {
