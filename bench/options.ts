@@ -124,11 +124,20 @@ function versionOf(pkg: string): string {
 /** Every store, in table order. */
 export const catalogue: CatalogueEntry[] = [
   { id: 'express/ours', kind: 'ours', label: 'dynamodb-sessions, own client (direct path)' },
-  { id: 'express/ours-client', kind: 'ours', label: 'dynamodb-sessions, client passed in (SDK path)' },
+  {
+    id: 'express/ours-client',
+    kind: 'ours',
+    label: 'dynamodb-sessions, plain client passed in (direct path)',
+  },
+  {
+    id: 'express/ours-client-mw',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client with middleware passed in (SDK path)',
+  },
   {
     id: 'express/ours-client-sdk',
     kind: 'ours',
-    label: "dynamodb-sessions, client passed in, transport: 'sdk' (the SDK's own JSON)",
+    label: "dynamodb-sessions, client with middleware passed in, transport: 'sdk' (the SDK's own JSON)",
   },
   {
     id: 'express/ours-plain-ids',
@@ -156,7 +165,13 @@ export const catalogue: CatalogueEntry[] = [
   {
     id: 'fastify/ours-client',
     kind: 'ours',
-    label: 'dynamodb-sessions, client passed in (SDK path)',
+    label: 'dynamodb-sessions, plain client passed in (direct path)',
+    needs: 'adapters/fastify.ts',
+  },
+  {
+    id: 'fastify/ours-client-mw',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client with middleware passed in (SDK path)',
     needs: 'adapters/fastify.ts',
   },
   { id: 'fastify/raw', kind: 'floor', label: 'raw SDK floor' },
@@ -170,7 +185,13 @@ export const catalogue: CatalogueEntry[] = [
   {
     id: 'koa/ours-client',
     kind: 'ours',
-    label: 'dynamodb-sessions, client passed in (SDK path)',
+    label: 'dynamodb-sessions, plain client passed in (direct path)',
+    needs: 'adapters/koa.ts',
+  },
+  {
+    id: 'koa/ours-client-mw',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client with middleware passed in (SDK path)',
     needs: 'adapters/koa.ts',
   },
   { id: 'koa/raw', kind: 'floor', label: 'raw SDK floor' },

@@ -15,7 +15,7 @@ import { type EngineOptions, type ResolvedOptions, resolveOptions } from './opti
 import { SessionWriter } from './save/writer.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
 import { countedTransport } from './transport/counted.js';
-import { directTransport } from './transport/direct.js';
+import { directTransport, hasOnlySdkMiddleware } from './transport/direct.js';
 import { sdkTransport } from './transport/sdk.js';
 import type { TableTransport } from './transport/types.js';
 import {
@@ -94,10 +94,15 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       this.#client = undefined;
       this.#ownsClient = false;
     } else if (options.client) {
-      // only `send` is used, so a DynamoDBDocumentClient works as well
-      this.#client = options.client as DynamoDBClient;
+      // a DynamoDBDocumentClient works as well: only its `send` is used
+      const client = options.client;
+      this.#client = client as DynamoDBClient;
       this.#ownsClient = false;
-      inner = sdkTransport(this.#client, this.#options.transport !== 'sdk');
+      // a plain client takes the direct path, as the engine's own does; one with the app's
+      // middleware keeps every call in its `send`
+      if (this.#options.transport === 'sdk') inner = sdkTransport(this.#client, false);
+      else if (hasOnlySdkMiddleware(client)) inner = directTransport(client, true);
+      else inner = sdkTransport(this.#client, true);
     } else {
       const d = DEFAULTS.clientConfig;
       // copies: the SDK keeps what it is given, and DEFAULTS is frozen

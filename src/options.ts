@@ -39,12 +39,14 @@ export interface EngineOptions<T = Record<string, unknown>> {
    */
   clientConfig?: DynamoDBClientConfig;
   /**
-   * How the item calls reach DynamoDB. `'auto'`: the client the store makes signs and sends them with
-   * its own signer, retry strategy and request handler, without its middleware stack (the direct
-   * path, the cheapest in CPU; if a part of it ever fails where the SDK's `send` does not, the calls
-   * go through `send` from then on); a `client` passed in gets every call through its `send` (its
-   * middleware, X-Ray, tracing), with the JSON written and read in one step each. `'sdk'`: every call
-   * through `send` with the SDK's own JSON, for either client.
+   * How the item calls reach DynamoDB. `'auto'`: the client signs and sends them with its own
+   * signer, retry strategy and request handler, without its middleware stack (the direct path, the
+   * cheapest in CPU; if a part of it ever fails where the SDK's `send` does not, the calls go through
+   * `send` from then on). That is the client the store makes, and a `client` passed in with only the
+   * SDK's own middleware. A client with middleware of the app's (its own, X-Ray's), a logger, or a
+   * `send` wrapped by an instrumentation gets every call through its `send`, with the JSON written
+   * and read in one step each (the SDK path). `'sdk'`: every call through `send` with the SDK's own
+   * JSON, for either client.
    * @defaultValue `'auto'`
    */
   transport?: 'auto' | 'sdk';

@@ -8,7 +8,7 @@ import type { BenchApp, ServerConfig } from '../server.ts';
 import { loadConnectDynamoDB, loadPwrdrvr, RawExpressStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
 import { int, listen, maxAgeMs } from './common.ts';
-import { clientOptions, ourOptions, watch } from './ours.ts';
+import { clientOptions, ourOptions, plainClientOptions, watch } from './ours.ts';
 
 function makeStore(
   config: ServerConfig,
@@ -21,7 +21,12 @@ function makeStore(
   switch (config.store) {
     case 'ours-capture':
       return new DynamoDBStore({ client, tableName: table });
-    case 'ours-client':
+    case 'ours-client': {
+      const store = new DynamoDBStore(plainClientOptions(config));
+      watch(store.engine, counter);
+      return store;
+    }
+    case 'ours-client-mw':
       return new DynamoDBStore(clientOptions(config, client));
     case 'ours-client-sdk':
       return new DynamoDBStore({ ...clientOptions(config, client), transport: 'sdk' });

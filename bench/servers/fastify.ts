@@ -9,7 +9,7 @@ import type { BenchApp, ServerConfig } from '../server.ts';
 import { RawFastifyStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
 import { int, maxAgeMs } from './common.ts';
-import { clientOptions, ourOptions, watch } from './ours.ts';
+import { clientOptions, ourOptions, plainClientOptions, watch } from './ours.ts';
 
 async function makeStore(
   config: ServerConfig,
@@ -24,6 +24,12 @@ async function makeStore(
       return store;
     }
     case 'ours-client': {
+      const { DynamoDBStore } = await import('../../adapters/fastify.ts');
+      const store = new DynamoDBStore(plainClientOptions(config));
+      watch(store.engine, counter);
+      return store;
+    }
+    case 'ours-client-mw': {
       const { DynamoDBStore } = await import('../../adapters/fastify.ts');
       return new DynamoDBStore(clientOptions(config, client));
     }

@@ -1,11 +1,12 @@
 /**
  * This package's store for each framework, with its default options, on both of its paths. `ours`
- * makes its own client (only the connection to DynamoDB Local is configured) and sends its item
- * calls without that client's middleware stack (the direct path), so its calls are counted from the
- * engine's own counters (`watch`). `ours-client` is given the app's client, as the other stores
- * are, and sends every call through that client's `send` (the SDK path), counted by its middleware.
+ * makes its own client (only the connection to DynamoDB Local is configured) and `ours-client` is
+ * given a plain client of the app's: both send their item calls without the client's middleware
+ * stack (the direct path), so their calls are counted from the engine's own counters (`watch`).
+ * `ours-client-mw` is given the client the other stores get, whose counting middleware is a
+ * middleware of the app's to it: every call goes through that client's `send` (the SDK path).
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SessionEngine } from '../../src/engine.ts';
 import type { CommandCounter } from '../counter.ts';
 import type { ServerConfig } from '../server.ts';
@@ -33,4 +34,13 @@ export function clientOptions(config: ServerConfig, client: DynamoDBClient): Rec
   const options: Record<string, unknown> = { client, tableName: config.table };
   if (config.touchAfter !== undefined) options.touchAfter = config.touchAfter;
   return options;
+}
+
+/**
+ * The engine options of this package's store given a plain client of the app's (only the SDK's own
+ * middleware): the direct path, counted from the engine's counters (`watch`) as for its own client.
+ */
+export function plainClientOptions(config: ServerConfig): Record<string, unknown> {
+  const { clientConfig, ...options } = ourOptions(config);
+  return { ...options, client: new DynamoDBClient(clientConfig as ReturnType<typeof connection>) };
 }

@@ -1,6 +1,7 @@
 /**
- * The direct path: the engine's four item calls without the SDK's middleware stack, for a client the
- * engine made itself (no user middleware to keep). Every part is the client's own: its endpoint
+ * The direct path: the engine's four item calls without the SDK's middleware stack, for a client
+ * whose stack holds nothing of the app's: the client the engine made, or a client passed in that has
+ * only the SDK's own middleware and the SDK's own `send`. Every part is the client's own: its endpoint
  * rules, its SigV4 signer (credentials refreshed before they expire), its retry strategy (backoff,
  * retry quota, adaptive mode), its request handler (agent, proxy, timeouts), its clock-skew
  * correction and its protocol's error parsing. Only the JSON is built with `JSON.stringify` and read
@@ -64,7 +65,7 @@ const refusedRequest = new Set([
 ]);
 
 const configurationNeedsStack =
-  'the client needs its middleware stack (endpoint discovery, a legacy retry strategy or an endpoint not signed with SigV4)';
+  'the client needs its middleware stack (a logger, endpoint discovery, a legacy retry strategy or an endpoint not signed with SigV4)';
 
 /** What is resolved once per client. */
 interface Setup {
@@ -141,7 +142,13 @@ function errorInfoOf(retry: typeof Retry, error: SdkError, response: unknown): E
   return hint ? { error, errorType, retryAfterHint: hint } : { error, errorType };
 }
 
+/** Whether a client's logger is the SDK's default, which logs nothing (its stack logs every call to any other). */
+function logsNothing(logger: unknown): boolean {
+  return (logger as { constructor?: { name?: unknown } } | undefined)?.constructor?.name === 'NoOpLogger';
+}
+
 async function prepare(config: Config): Promise<Setup | null> {
+  if (!logsNothing(config.logger)) return null;
   const { endpoints, retry } = await loadSmithy();
   const strategy = await config.retryStrategy();
   // endpoint discovery and legacy retry strategies need the middleware stack
@@ -195,6 +202,53 @@ async function targetOf(config: Config, op: Operation, input: object, s: Setup):
   };
 }
 
+/** The middleware of a new client, which the SDK adds itself (`identify()`), made at the first look. */
+let sdkStack: string | undefined;
+const stackOf = (client: DynamoDBClient): string => client.middlewareStack.identify().join('\n');
+
+/**
+ * Whether a client passed in may take the direct path: one of the SDK's `DynamoDBClient`s (not a
+ * document client, not another copy of the SDK) whose stack holds only the middleware every new
+ * client has. A middleware of the app's (its own, X-Ray's `captureAWSv3Client`) must see every call.
+ * @internal
+ */
+export function hasOnlySdkMiddleware(client: unknown): client is DynamoDBClient {
+  if (!(client instanceof dynamodb.DynamoDBClient)) return false;
+  try {
+    if (sdkStack === undefined) {
+      const fresh = new dynamodb.DynamoDBClient({});
+      sdkStack = stackOf(fresh);
+      fresh.destroy();
+    }
+    return stackOf(client) === sdkStack;
+  } catch (err) {
+    debug('the client passed in keeps its send: its middleware could not be listed %o', err);
+    return false;
+  }
+}
+
+/** What is known of each `send` function met: whether it is the SDK's own. */
+const sdkSends = new WeakMap<object, boolean>();
+
+/**
+ * Whether `send` is the SDK's own: not replaced or wrapped by an instrumentation (an APM agent,
+ * OpenTelemetry's AWS SDK instrumentation) or by the app, which must then see every call. A wrapper,
+ * a bound function or a proxy has other source text than the SDK's, which resolves the command's
+ * middleware itself.
+ */
+function isSdkSend(send: unknown): boolean {
+  if (typeof send !== 'function') return false;
+  let own = sdkSends.get(send);
+  if (own === undefined) {
+    own =
+      !Object.hasOwn(send, '__wrapped') &&
+      !Object.hasOwn(send, '__original') &&
+      Function.prototype.toString.call(send).includes('.resolveMiddleware(');
+    sdkSends.set(send, own);
+  }
+  return own;
+}
+
 /** Calls `onChange` when middleware is added to or removed from the client's stack. */
 function watchStack(client: DynamoDBClient, onChange: () => void): void {
   const stack = client.middlewareStack as unknown as Record<string, unknown>;
@@ -228,13 +282,15 @@ function sleep(ms: number, deadline: Deadline | undefined): Promise<void> {
 
 /**
  * The item calls signed and sent by hand through the client's own configuration; calls the client's
- * `send` (its whole stack) where that configuration needs it (endpoint discovery, a legacy retry
- * strategy, an endpoint that is not signed with SigV4), from the moment any middleware is added to
- * the client, so that it sees every call, and for good once a part of the direct path failed.
- * Only for a client the engine made.
+ * `send` (its whole stack) where that configuration needs it (a logger, endpoint discovery, a legacy
+ * retry strategy, an endpoint that is not signed with SigV4), from the moment any middleware is
+ * added to the client, so that it sees every call, and for good once a part of the direct path
+ * failed. For the client the engine made, and for a client passed in that `hasOnlySdkMiddleware`;
+ * the calls of a client passed in also go through its `send` while that is not the SDK's own (an
+ * instrumentation wrapped it).
  * @internal
  */
-export function directTransport(client: DynamoDBClient): TableTransport {
+export function directTransport(client: DynamoDBClient, passedIn = false): TableTransport {
   const config = client.config;
   const sdk = sdkTransport(client, true);
   const signer = new RequestSigner();
@@ -476,7 +532,7 @@ export function directTransport(client: DynamoDBClient): TableTransport {
     options: CallOptions | undefined,
     viaSdk: () => Promise<ItemOutput>,
   ): Promise<ItemOutput> {
-    if (!direct) return viaSdk();
+    if (!direct || (passedIn && !isSdkSend(client.send))) return viaSdk();
     let plan: Plan | null;
     try {
       plan = await ready(op, input);

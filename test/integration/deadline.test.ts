@@ -61,11 +61,21 @@ async function hungEndpoint(proxyTo?: string) {
 }
 
 /** A client as an app makes it: no connection or request timeout, the SDK's default 3 attempts. */
-function untimedClient(url: string): DynamoDBClient {
+/**
+ * A client without timeouts, as `new DynamoDBClient({})` is. Plain, the store sends on the direct
+ * path; with a middleware of the app's (here one that does nothing), through its `send` (the SDK path).
+ */
+function untimedClient(url: string, withMiddleware = false): DynamoDBClient {
   const client = new DynamoDBClient({ region: 'us-east-1', endpoint: url, credentials });
+  if (withMiddleware) client.middlewareStack.add((next) => (args) => next(args), { step: 'initialize' });
   closers.push(() => client.destroy());
   return client;
 }
+
+const clientKinds = [
+  { withMiddleware: false, path: 'a plain client (direct path)' },
+  { withMiddleware: true, path: 'a client with middleware (SDK path)' },
+];
 
 async function failure(run: () => Promise<unknown>): Promise<{ err: StoreUnavailableError; ms: number }> {
   const started = Date.now();
@@ -78,26 +88,27 @@ async function failure(run: () => Promise<unknown>): Promise<{ err: StoreUnavail
 }
 
 describe('the engine', () => {
-  test('a client passed in without timeouts fails within callTimeoutMs, and its hung call is aborted', async () => {
-    const hung = await hungEndpoint();
-    const engine = new SessionEngine({
-      client: untimedClient(hung.url),
-      tableName: 'sessions',
-      callTimeoutMs: 600,
+  for (const { withMiddleware, path } of clientKinds)
+    test(`${path} passed in without timeouts fails within callTimeoutMs, and its hung call is aborted`, async () => {
+      const hung = await hungEndpoint();
+      const engine = new SessionEngine({
+        client: untimedClient(hung.url, withMiddleware),
+        tableName: 'sessions',
+        callTimeoutMs: 600,
+      });
+      const { err, ms } = await failure(() => engine.get('a'));
+      assert.ok(ms >= 550 && ms < 1500, `answered after ${ms} ms`);
+      assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
+      assert.equal(err.status, 503);
+      assert.equal(err.operation, 'GetItem');
+      assert.equal((err.cause as Error).name, 'TimeoutError');
+      assert.match(err.message, /within 600 ms \(callTimeoutMs\)/);
+      assert.equal(engine.stats().operations.GetItem?.errors, 1);
+      // the SDK was told: the connection is closed, and no retry follows
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(hung.sockets.length, 1, 'one attempt, no retry after the deadline');
+      assert.equal(hung.closed.length, 1, 'its connection closed');
     });
-    const { err, ms } = await failure(() => engine.get('a'));
-    assert.ok(ms >= 550 && ms < 1500, `answered after ${ms} ms`);
-    assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
-    assert.equal(err.status, 503);
-    assert.equal(err.operation, 'GetItem');
-    assert.equal((err.cause as Error).name, 'TimeoutError');
-    assert.match(err.message, /within 600 ms \(callTimeoutMs\)/);
-    assert.equal(engine.stats().operations.GetItem?.errors, 1);
-    // the SDK was told: the connection is closed, and no retry follows
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    assert.equal(hung.sockets.length, 1, 'one attempt, no retry after the deadline');
-    assert.equal(hung.closed.length, 1, 'its connection closed');
-  });
 
   test("the store's own client with a request handler without timeouts is bounded and aborted the same way", async () => {
     const hung = await hungEndpoint();
@@ -131,6 +142,7 @@ describe('the engine', () => {
     closers.push(() => server.close());
     for (const options of [
       { client: untimedClient(url) },
+      { client: untimedClient(url, true) },
       { clientConfig: { region: 'us-east-1', endpoint: url, credentials } },
     ]) {
       const engine = new SessionEngine({ ...options, tableName: 'sessions', callTimeoutMs: 1000 });
@@ -140,7 +152,7 @@ describe('the engine', () => {
   });
 });
 
-describe(`every framework with a client passed in: a 503 within the default deadline (${DEFAULTS.callTimeoutMs} ms)`, {
+describe(`every framework with a client passed in, plain or with middleware: a 503 within the default deadline (${DEFAULTS.callTimeoutMs} ms)`, {
   concurrency: true,
 }, () => {
   const bound = DEFAULTS.callTimeoutMs;
@@ -153,10 +165,15 @@ describe(`every framework with a client passed in: a 503 within the default dead
    * 503 within the deadline, and so does a login whose save is the request's only call.
    */
   async function check(app: App, { loginWhileHung }: { loginWhileHung: boolean }): Promise<void> {
+    // both kinds of client at once: the deadline is waited once
+    await Promise.all(clientKinds.map(({ withMiddleware }) => checkOne(app, loginWhileHung, withMiddleware)));
+  }
+
+  async function checkOne(app: App, loginWhileHung: boolean, withMiddleware: boolean): Promise<void> {
     const endpointUrl = await endpoint();
     const tableName = await freshTable(await localClient());
     const hung = await hungEndpoint(endpointUrl);
-    const base = await app(untimedClient(hung.url), tableName);
+    const base = await app(untimedClient(hung.url, withMiddleware), tableName);
     const jar = new CookieJar();
     assert.equal((await request(base, '/login', jar, { method: 'POST' })).status, 200);
     assert.equal((await request(base, '/me', jar)).status, 200);

@@ -151,7 +151,7 @@ describe('express-session with DynamoDBStore', () => {
     assert.deepEqual(counter.counts, { GetItemCommand: 1, UpdateItemCommand: 1 });
   });
 
-  for (const path of ['own client', 'client passed in'] as const) {
+  for (const path of ['own client', 'client with middleware passed in'] as const) {
     test(`${path}: an unmodified request's answer goes out in one piece, not held back for the touch`, async () => {
       const where = path === 'own client' ? { clientConfig: await localConfig() } : { client };
       const store = new DynamoDBStore({ ...where, tableName });

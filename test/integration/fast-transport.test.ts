@@ -94,7 +94,7 @@ describe('which path', () => {
     assert.equal(sdkCalls.count, 3);
   });
 
-  test('an engine given a client keeps sending through that client, its middleware included', async () => {
+  test('an engine given a client with a middleware of the app sends every call through it', async () => {
     const client = await localClient();
     const seen = countCommands(client);
     const engine = new SessionEngine({ client, tableName });
@@ -102,6 +102,79 @@ describe('which path', () => {
     await engine.get('which-2');
     assert.equal(seen.of('PutItemCommand'), 1);
     assert.equal(seen.of('GetItemCommand'), 1);
+  });
+
+  /** Counts the calls that went through the client's `send` (each resolves its middleware stack). */
+  function countStackRuns(client: DynamoDBClient): { count: number } {
+    const runs = { count: 0 };
+    const stack = client.middlewareStack;
+    const concat = stack.concat.bind(stack);
+    stack.concat = ((other: Parameters<typeof concat>[0]) => {
+      runs.count++;
+      return concat(other);
+    }) as typeof concat;
+    return runs;
+  }
+
+  /** A login, a read, a touch and a logout: 6 calls (the logout also looks under the plain id). */
+  async function session(engine: SessionEngine, id: string): Promise<void> {
+    await engine.set(id, { a: 1 }, inAnHour(), { loaded: null });
+    assert.deepEqual((await engine.load(id))?.data, { a: 1 });
+    await engine.touch(id, inAnHour() - 600);
+    await engine.destroy(id);
+    assert.equal(await engine.get(id), null);
+  }
+
+  test('an engine given a plain client (only the SDK middleware) takes the direct path too', async () => {
+    const client = await localClient();
+    const runs = countStackRuns(client);
+    const engine = new SessionEngine({ client, tableName });
+    await session(engine, 'which-4');
+    assert.equal(engine.stats().total.calls, 6);
+    assert.equal(runs.count, 0);
+    // a middleware added later sees every later call
+    const seen = countCommands(client);
+    await session(engine, 'which-5');
+    assert.equal(seen.of(...Object.keys(seen.counts)), 6);
+    assert.equal(runs.count, 6);
+  });
+
+  test("a client whose send an instrumentation wrapped gets every call through it, from the store's first or a later call", async () => {
+    const client = await localClient();
+    const runs = countStackRuns(client);
+    const engine = new SessionEngine({ client, tableName });
+    await session(engine, 'which-6');
+    assert.equal(runs.count, 0);
+    // what an APM agent's wrapper does: the SDK's own send inside
+    const calls: string[] = [];
+    const sdkSend = DynamoDBClient.prototype.send;
+    client.send = function (this: DynamoDBClient, command: { constructor: { name: string } }) {
+      calls.push(command.constructor.name);
+      return Reflect.apply(sdkSend, this, [command]);
+    } as unknown as typeof client.send;
+    await session(engine, 'which-7');
+    assert.equal(calls.length, 6);
+    assert.equal(runs.count, 6);
+    // a proxy or a bound function is a wrapper too
+    client.send = sdkSend.bind(client) as typeof client.send;
+    await engine.get('which-7');
+    assert.equal(runs.count, 7);
+    // the SDK's own again: the direct path again
+    Reflect.deleteProperty(client, 'send');
+    await engine.get('which-7');
+    assert.equal(runs.count, 7);
+  });
+
+  test('a client with a logger gets every call through its stack, which logs each', async () => {
+    const logged: unknown[] = [];
+    const logger = { debug() {}, info: (entry: unknown) => logged.push(entry), warn() {}, error() {} };
+    const own = new SessionEngine({ tableName, clientConfig: await localConfig({ logger }) });
+    await session(own, 'which-8');
+    assert.equal(logged.length, 6);
+    const client = await localClient({ logger });
+    const passed = new SessionEngine({ client, tableName });
+    await session(passed, 'which-9');
+    assert.equal(logged.length, 12);
   });
 });
 

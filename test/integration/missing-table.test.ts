@@ -16,7 +16,7 @@ import { DynamoDBStore as ExpressStore } from '../../adapters/express.ts';
 import { dynamodbSessions } from '../../adapters/fastify.ts';
 import { dynamodbSession } from '../../adapters/koa.ts';
 import { createTable, SessionEngine, StoreUnavailableError } from '../../src/index.ts';
-import { CookieJar, endpoint, listen, localClient, localConfig, request } from './helpers.ts';
+import { CookieJar, countCommands, endpoint, listen, localClient, localConfig, request } from './helpers.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -32,6 +32,8 @@ declare module 'fastify' {
 const secret = 'a secret of at least thirty-two characters';
 let url = '';
 let client: DynamoDBClient;
+/** A client with a middleware of the app's: the store sends through its `send` (the SDK path). */
+let clientWithMiddleware: DynamoDBClient;
 /** The connection of a store that makes its own client. */
 let clientConfig: DynamoDBClientConfig;
 const closers: (() => unknown)[] = [];
@@ -39,6 +41,8 @@ const closers: (() => unknown)[] = [];
 before(async () => {
   url = await endpoint();
   client = await localClient();
+  clientWithMiddleware = await localClient();
+  countCommands(clientWithMiddleware);
   clientConfig = await localConfig();
 });
 after(async () => {
@@ -54,10 +58,19 @@ interface Outcome {
   error: unknown;
 }
 
-/** Store options for one of the two paths: the store's own client, or `client` passed in. */
-function storeOptions(path: 'own' | 'passed', tableName: string) {
-  return path === 'own' ? { tableName, clientConfig } : { tableName, client };
+type Path = 'own' | 'passed' | 'passed with middleware';
+
+/** Store options: the store's own client, a plain `client` passed in, or one with middleware. */
+function storeOptions(path: Path, tableName: string) {
+  if (path === 'own') return { tableName, clientConfig };
+  return { tableName, client: path === 'passed' ? client : clientWithMiddleware };
 }
+
+const pathName: Record<Path, string> = {
+  own: "the store's own client",
+  passed: 'a plain client passed in',
+  'passed with middleware': 'a client with middleware passed in (SDK path)',
+};
 
 async function expressLogin(options: ReturnType<typeof storeOptions>): Promise<Outcome> {
   let error: unknown;
@@ -131,8 +144,8 @@ const frameworks = { express: expressLogin, fastify: fastifyLogin, koa: koaLogin
 
 describe('a table never created', () => {
   for (const [framework, login] of Object.entries(frameworks)) {
-    for (const path of ['own', 'passed'] as const) {
-      test(`${framework}, ${path === 'own' ? "the store's own client" : 'a client passed in'}: 503, no cookie, and the error says which table, where, and how to create it`, async () => {
+    for (const path of ['own', 'passed', 'passed with middleware'] as const) {
+      test(`${framework}, ${pathName[path]}: 503, no cookie, and the error says which table, where, and how to create it`, async () => {
         const tableName = missingName();
         const outcome = await login(storeOptions(path, tableName));
         assert.equal(outcome.status, 503);

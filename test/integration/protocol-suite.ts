@@ -6,10 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  type CommandCounter,
   CookieJar,
   cookieExpiresAt,
   copyJar,
+  countCommands,
   freshTable,
   localClient,
   localConfig,
@@ -36,8 +39,8 @@ export interface Setup {
   /** koa-session's `rolling`. */
   rolling?: boolean;
   /**
-   * The stores make their own clients (the direct path) instead of being given the test's client
-   * (the SDK path, `send` with the lean JSON).
+   * The stores make their own clients (the direct path) instead of being given a client with a
+   * middleware of the app's (the SDK path: `send`, through that middleware, with the lean JSON).
    */
   ownClient?: boolean;
 }
@@ -49,7 +52,7 @@ export function label(setup: Setup): string {
     setup.cache
   ];
   const rolling = setup.rolling === undefined ? '' : `, rolling ${setup.rolling}`;
-  const path = setup.ownClient ? ', own client' : ', client passed in';
+  const path = setup.ownClient ? ', own client' : ', client with middleware passed in';
   return `${setup.framework} (${cache}${rolling}${path})`;
 }
 
@@ -80,13 +83,16 @@ export function protocolSuite(setup: Setup): void {
     let A: ProtocolApp;
     let B: ProtocolApp;
     let raw: RawTable;
+    /** The client given to the stores, with a middleware of the app's (it counts their calls). */
+    let appClient: DynamoDBClient;
+    let seen: CommandCounter;
 
     /** Another server of this setup on the same table. */
     async function start(genid?: () => string): Promise<ProtocolApp> {
       const cacheSize = cacheSizes[setup.cache];
       const app = await startApp({
         framework: setup.framework,
-        client: raw.client,
+        client: appClient,
         ...(setup.ownClient && { clientConfig: await localConfig() }),
         tableName: raw.tableName,
         engine: cacheSize === undefined ? { touchAfter: 0 } : { touchAfter: 0, cacheSize },
@@ -100,6 +106,8 @@ export function protocolSuite(setup: Setup): void {
     before(async () => {
       const client = await localClient();
       raw = new RawTable(client, await freshTable(client));
+      appClient = await localClient();
+      seen = countCommands(appClient);
       A = await start();
       B = await start();
     });
@@ -408,5 +416,14 @@ export function protocolSuite(setup: Setup): void {
       }
       assert.deepEqual(lost, [], 'both keys survive every round');
     });
+
+    // last of the suite: node:test runs a suite's tests in order
+    if (!setup.ownClient) {
+      test("every call of the stores went through the client's middleware (the SDK path)", () => {
+        const calls = apps.reduce((n, app) => n + app.stats().total.calls, 0);
+        assert.ok(calls > 100, `${calls} calls`);
+        assert.equal(seen.of(...Object.keys(seen.counts)), calls);
+      });
+    }
   });
 }
