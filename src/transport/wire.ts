@@ -85,10 +85,14 @@ function decodeBinary(value: unknown): void {
   }
 }
 
+/** A binary value's key in JSON (`"B":` or `"BS":`); a map key `B` matches too, which only costs a walk. */
+const binaryKey = /"BS?"\s*:/;
+
 /** The output of an item call from its JSON answer. @throws SyntaxError on a body that is not JSON */
 export function outputOf(text: string): ItemOutput {
   const out = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-  // a walk of the parsed values costs less than scanning the text for binary ones
+  // most answers hold no binary value: one scan of the text costs less than a walk of every value
+  if (!binaryKey.test(text)) return out as ItemOutput;
   for (const item of [out.Item, out.Attributes]) {
     if (typeof item === 'object' && item !== null)
       for (const k in item) decodeBinary((item as Record<string, unknown>)[k]);
