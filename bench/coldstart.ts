@@ -49,7 +49,7 @@ export function ensureBuilt(log: (text: string) => void): void {
   const built = join(root, 'dist', 'express.js');
   const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'adapters')));
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  log('building dist/ for the cold-start measurement');
+  log('building dist/: the benchmark measures the built package');
   const out = spawnSync('npx', ['tsup'], { cwd: root, encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`npx tsup failed:\n${out.stdout}${out.stderr}`);
 }

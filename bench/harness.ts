@@ -100,6 +100,10 @@ export class ServerProcess {
     return this.ready;
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Sends a message and waits for its reply. */
   request(msg: Outgoing): Promise<Record<string, unknown>> {
     const id = this.nextId++;

@@ -14,7 +14,10 @@ export const help = `Usage: npx tsx bench/run.ts [options]
   --touch-after S     passed to the stores that have it (default: theirs, 3600)
   --stores LIST       framework/store ids or framework names, comma-separated (default: all)
   --warmup N          warm-up requests per store (default 1000)
-  --warmup-slices N   unmeasured round-robin slices before the measured ones (default 1)
+  --warmup-slices N   unmeasured round-robin slices before the measured ones (default 3)
+  --lead-in N         unmeasured requests at the start of each measured slice (default 100)
+  --no-pin            leave the processes where the OS puts them (default: the servers on core 0,
+                      DynamoDB Local and the load generator on the others, when there are 2 or more)
   --scale-sessions N  stored sessions of the scale run (default 20000; 0 skips it)
   --scale-stores LIST express stores measured at that scale too (default ours)
   --seed N            request sequence seed (default 1)
@@ -36,6 +39,8 @@ export interface Options {
   stores: string[];
   warmup: number;
   warmupSlices: number;
+  leadIn: number;
+  pin: boolean;
   scaleSessions: number;
   scaleStores: string[];
   seed: number;
@@ -68,7 +73,9 @@ export function parseOptions(args: string[]): Options | undefined {
       'touch-after': { type: 'string' },
       stores: { type: 'string', default: 'express,fastify,koa' },
       warmup: { type: 'string', default: '1000' },
-      'warmup-slices': { type: 'string', default: '1' },
+      'warmup-slices': { type: 'string', default: '3' },
+      'lead-in': { type: 'string', default: '100' },
+      'no-pin': { type: 'boolean', default: false },
       'scale-sessions': { type: 'string', default: '20000' },
       'scale-stores': { type: 'string', default: 'ours' },
       seed: { type: 'string', default: '1' },
@@ -93,6 +100,8 @@ export function parseOptions(args: string[]): Options | undefined {
     stores: list(f.stores),
     warmup: num('warmup', f.warmup, 0),
     warmupSlices: num('warmup-slices', f['warmup-slices'], 0),
+    leadIn: num('lead-in', f['lead-in'], 0),
+    pin: f['no-pin'] !== true,
     scaleSessions: num('scale-sessions', f['scale-sessions'], 0),
     scaleStores: list(f['scale-stores']),
     seed: num('seed', f.seed, 0),

@@ -94,7 +94,8 @@ export function categoryOf(pkg: string): string {
     return 'native: syscalls (socket writes), JSON, crypto';
   if (pkg === 'node (internal)') return 'node internals (http, streams, events, timers)';
   if (pkg === '(garbage collector)') return 'garbage collector';
-  if (pkg.startsWith('src/') || pkg.startsWith('adapters/')) return 'dynamodb-sessions (src/, adapters/)';
+  if (pkg.startsWith('dist/') || pkg.startsWith('src/') || pkg.startsWith('adapters/'))
+    return 'dynamodb-sessions (dist/)';
   if (pkg.startsWith('bench/')) return 'benchmark (routes, raw store, counting middleware)';
   if (pkg === 'connect-dynamodb' || pkg === '@pwrdrvr/dynamodb-session-store') return 'the store package';
   return 'framework and session middleware';

@@ -52,7 +52,15 @@ export interface TargetCheck {
 export interface RunResult {
   date: string;
   /** `loadAverage`: the 1-minute load average at the start and at the end of the run. */
-  machine: { nproc: number; cpuModel: string; node: string; platform: string; loadAverage: number[] };
+  machine: {
+    nproc: number;
+    cpuModel: string;
+    node: string;
+    platform: string;
+    loadAverage: number[];
+    /** Whether the servers had core 0 to themselves (`--no-pin` turns it off). */
+    pinned?: boolean;
+  };
   options: Record<string, unknown>;
   sliceRequests: number;
   runSeconds: number;
@@ -165,7 +173,8 @@ export function renderMarkdown(run: RunResult): string {
     `Run of ${run.date} in ${run.runSeconds} s: ${m.nproc} cores (${m.cpuModel}), node ${m.node}, ${m.platform}; ` +
       `load average ${m.loadAverage.join(' → ')}. ${o.sessions} sessions of ~${o.sessionBytes} B per store, ` +
       `${o.writePercent}% writes, ${o.connections} connections, ${o.slices} slices of ${run.sliceRequests} requests ` +
-      'per store, interleaved (all stores get the same request sequence).',
+      `per store, each after ${o.leadIn ?? 0} unmeasured ones, interleaved (all stores get the same request sequence)` +
+      (m.pinned ? '; the servers on core 0, DynamoDB Local and the load generator on the others.' : '.'),
     '',
     mainTable(run.main),
     '',

@@ -5,13 +5,14 @@
  * interleaved slices. Prints markdown, writes `bench/results/latest.json` and `chart.svg`.
  * Usage: tsx bench/run.ts [--help]
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { freePort, startDynamoDBLocal } from '../dev/dynamodb-local.ts';
 import { createTable } from '../src/table.ts';
-import { measureColdStart } from './coldstart.ts';
+import { ensureBuilt, measureColdStart } from './coldstart.ts';
 import { runSlice, ServerProcess, type WindowStats } from './harness.ts';
 import { type CatalogueEntry, help, type Options, parseOptions, selectStores } from './options.ts';
 import { compare, summarize } from './profile.ts';
@@ -51,12 +52,45 @@ interface Runner {
   stream: number;
 }
 
-async function measure(r: Runner, steps: Step[]): Promise<void> {
+/**
+ * One measured slice of a store. Its server first answers an unmeasured lead-in: the servers take
+ * turns on the machine's cores, and a server that has just had its turn has its code and data in
+ * the CPU's caches, as one in steady traffic does; the first requests after another server's turn
+ * pay for reloading them, the same absolute cost in every store, which would pull every ratio
+ * towards 1.
+ */
+/**
+ * Gives the servers a core of their own (they take turns on it, one slice at a time), and DynamoDB
+ * Local and this process (the load generator) the others, as a server in production does not share
+ * its core with its database: what the servers measure is then not slowed by the JVM's bursts of
+ * compilation and garbage collection on the same core. `false` when there is one core, or no `taskset`.
+ */
+const cores = availableParallelism();
+function pin(servers: ServerProcess[], local: { pid: number }): boolean {
+  if (cores < 2) return false;
+  const others = `1-${cores - 1}`;
+  try {
+    for (const s of servers) if (s.pid) execFileSync('taskset', ['-a', '-p', '-c', '0', String(s.pid)]);
+    for (const pid of [local.pid, process.pid])
+      execFileSync('taskset', ['-a', '-p', '-c', others, String(pid)]);
+    return true;
+  } catch (err) {
+    progress(`processes not pinned to cores (${err instanceof Error ? err.message : String(err)})`);
+    return false;
+  }
+}
+let pinned = false;
+
+async function measure(r: Runner, steps: Step[], leadIn: Step[]): Promise<void> {
+  if (leadIn.length) await runSlice(r.server, leadIn, opts.connections);
   await r.server.request({ type: 'start' });
   const client = await runSlice(r.server, steps, opts.connections);
   const stats = (await r.server.request({ type: 'stop' })) as unknown as WindowStats;
   r.tally.add(client, stats, steps.filter((s) => s.write).length);
 }
+
+// the servers load this package's stores from dist/, as users run them
+ensureBuilt((text) => progress(text));
 
 // DynamoDB Local and the servers start at the same time: a server makes no call before a request
 const endpoint = `http://127.0.0.1:${await freePort()}`;
@@ -101,6 +135,7 @@ try {
   const admin = new DynamoDBClient(conn);
   for (const r of runners) await createTable(admin, { tableName: r.server.config.table });
   await Promise.all(servers.map((s) => s.started()));
+  pinned = opts.pin && pin(servers, await starting);
   progress(`${servers.length} servers listening; logging ${opts.sessions} sessions in to each`);
   const seeding = scaleRunners.map(async (r) => {
     await r.server.request({ type: 'seed', from: 0, to: r.sessions });
@@ -149,6 +184,10 @@ try {
     const offset = (k < 0 ? 60_000_000 : 0) + (r.stream === 0 ? 0 : 20_000_000) + Math.abs(k) * perSlice;
     return sequence(opts.seed + r.stream * 2, offset, perSlice, r.sessions, writeShare);
   };
+  const leadInOf = (k: number, r: Runner): Step[] => {
+    const offset = 80_000_000 + (r.stream === 0 ? 0 : 20_000_000) + k * opts.leadIn;
+    return sequence(opts.seed + r.stream * 2, offset, opts.leadIn, r.sessions, writeShare);
+  };
   for (let k = -opts.warmupSlices; k < 0; k++) {
     for (const r of runners) {
       progress(`unmeasured slice ${opts.warmupSlices + k + 1}/${opts.warmupSlices} ${r.server.name}`);
@@ -164,13 +203,15 @@ try {
       return r;
     });
   for (const r of profiled) await r.server.request({ type: 'profile-start' });
+  // a profile covers the lead-ins too
+  const profiledRequests = (perSlice + opts.leadIn) * opts.slices;
   let roundSeconds = 0;
   for (let k = 0; k < opts.slices; k++) {
     const roundStart = performance.now();
     for (const r of runners) {
       const left = roundSeconds ? roundSeconds * (opts.slices - k) : undefined;
       progress(`slice ${k + 1}/${opts.slices} ${r.server.name}`, left);
-      await measure(r, sliceOf(k, r));
+      await measure(r, sliceOf(k, r), leadInOf(k, r));
     }
     roundSeconds = (performance.now() - roundStart) / 1000;
   }
@@ -180,14 +221,15 @@ try {
     mkdirSync(opts.out, { recursive: true });
     const file = join(opts.out, `${r.server.name.replace(/\W/g, '-')}.cpuprofile`);
     await r.server.request({ type: 'profile-stop', file });
-    const summary = summarize(file, 25, perSlice * opts.slices);
+    const summary = summarize(file, 25, profiledRequests);
     profileFiles.push({ name: r.server.name, file });
     profileSummaries.push(`### CPU profile of ${r.server.name} (measured slices)`, '', summary, '');
     progress(`CPU profile written to ${file}`);
   }
 
-  // after the servers' work: the cold processes run alone
+  // after the servers' work: the cold processes run alone, on every core
   await stopAll();
+  if (pinned) execFileSync('taskset', ['-a', '-p', '-c', `0-${cores - 1}`, String(process.pid)]);
   const coldStart = opts.coldRuns > 0 ? measureColdStart(opts.coldRuns, (text) => progress(text)) : null;
 
   const result = (r: Runner): StoreResult => r.tally.result(r.entry, r.sessions, r.server.notes);
@@ -197,11 +239,12 @@ try {
   const run: RunResult = {
     date: new Date().toISOString(),
     machine: {
-      nproc: availableParallelism(),
+      nproc: cores,
       cpuModel,
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
       loadAverage: [loadAtStart, loadavg()[0] ?? 0].map((n) => Math.round(n * 10) / 10),
+      pinned,
     },
     options: { ...opts, stores: selected.map((s) => s.id) },
     sliceRequests: perSlice,
@@ -220,7 +263,7 @@ try {
   writeFileSync(join(opts.out, 'chart.svg'), chartSvg(run));
   const markdown = renderMarkdown(run);
   const out = [markdown];
-  const profileTable = profileFiles.length ? compare(profileFiles, perSlice * opts.slices) : undefined;
+  const profileTable = profileFiles.length ? compare(profileFiles, profiledRequests) : undefined;
   if (profileTable) out.push('', '### CPU by part (profiled)', '', profileTable, '', ...profileSummaries);
   console.log(out.join('\n'));
   progress(`wrote ${join(opts.out, 'latest.json')} and chart.svg`);

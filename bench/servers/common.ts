@@ -1,6 +1,7 @@
 /** What the three framework servers share. */
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Sessions live a day; the cookie says so (`maxAge`, ms). */
 export const maxAgeMs = 86_400_000;
@@ -31,4 +32,20 @@ export function connection(config: { endpoint: string }): {
     endpoint: config.endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
+}
+
+/** This package's adapters, as their types. */
+interface Adapters {
+  express: typeof import('../../adapters/express.ts');
+  fastify: typeof import('../../adapters/fastify.ts');
+  koa: typeof import('../../adapters/koa.ts');
+}
+
+/**
+ * This package's store for a framework as users run it: from the built `dist/` (`npm run bench`
+ * builds it first when it is older than the sources), not the TypeScript sources through tsx.
+ */
+export function builtAdapter<K extends keyof Adapters>(framework: K): Promise<Adapters[K]> {
+  const file = fileURLToPath(new URL(`../../dist/${framework}.js`, import.meta.url));
+  return import(pathToFileURL(file).href) as Promise<Adapters[K]>;
 }

@@ -2,13 +2,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import express from 'express';
 import session from 'express-session';
-import { DynamoDBStore } from '../../adapters/express.ts';
 import type { CommandCounter } from '../counter.ts';
 import type { BenchApp, ServerConfig } from '../server.ts';
 import { loadConnectDynamoDB, loadPwrdrvr, RawExpressStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
-import { int, listen, maxAgeMs } from './common.ts';
+import { builtAdapter, int, listen, maxAgeMs } from './common.ts';
 import { clientOptions, ourOptions, plainClientOptions, watch } from './ours.ts';
+
+const { DynamoDBStore } = await builtAdapter('express');
 
 function makeStore(
   config: ServerConfig,

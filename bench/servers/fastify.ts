@@ -8,7 +8,7 @@ import type { CommandCounter } from '../counter.ts';
 import type { BenchApp, ServerConfig } from '../server.ts';
 import { RawFastifyStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
-import { int, maxAgeMs } from './common.ts';
+import { builtAdapter, int, maxAgeMs } from './common.ts';
 import { clientOptions, ourOptions, plainClientOptions, watch } from './ours.ts';
 
 async function makeStore(
@@ -18,19 +18,19 @@ async function makeStore(
 ): Promise<object | undefined> {
   switch (config.store) {
     case 'ours': {
-      const { DynamoDBStore } = await import('../../adapters/fastify.ts');
+      const { DynamoDBStore } = await builtAdapter('fastify');
       const store = new DynamoDBStore(ourOptions(config));
       watch(store.engine, counter);
       return store;
     }
     case 'ours-client': {
-      const { DynamoDBStore } = await import('../../adapters/fastify.ts');
+      const { DynamoDBStore } = await builtAdapter('fastify');
       const store = new DynamoDBStore(plainClientOptions(config));
       watch(store.engine, counter);
       return store;
     }
     case 'ours-client-mw': {
-      const { DynamoDBStore } = await import('../../adapters/fastify.ts');
+      const { DynamoDBStore } = await builtAdapter('fastify');
       return new DynamoDBStore(clientOptions(config, client));
     }
     case 'memory':

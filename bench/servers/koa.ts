@@ -6,7 +6,7 @@ import type { CommandCounter } from '../counter.ts';
 import type { BenchApp, ServerConfig } from '../server.ts';
 import { RawKoaStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
-import { int, listen, maxAgeMs } from './common.ts';
+import { builtAdapter, int, listen, maxAgeMs } from './common.ts';
 import { clientOptions, ourOptions, plainClientOptions, watch } from './ours.ts';
 
 async function makeStore(
@@ -16,19 +16,19 @@ async function makeStore(
 ): Promise<object | undefined> {
   switch (config.store) {
     case 'ours': {
-      const { DynamoDBStore } = await import('../../adapters/koa.ts');
+      const { DynamoDBStore } = await builtAdapter('koa');
       const store = new DynamoDBStore(ourOptions(config));
       watch(store.engine, counter);
       return store;
     }
     case 'ours-client': {
-      const { DynamoDBStore } = await import('../../adapters/koa.ts');
+      const { DynamoDBStore } = await builtAdapter('koa');
       const store = new DynamoDBStore(plainClientOptions(config));
       watch(store.engine, counter);
       return store;
     }
     case 'ours-client-mw': {
-      const { DynamoDBStore } = await import('../../adapters/koa.ts');
+      const { DynamoDBStore } = await builtAdapter('koa');
       return new DynamoDBStore(clientOptions(config, client));
     }
     case 'cookie':
