@@ -25,7 +25,7 @@ export function packageOf(url: string, name: string): string {
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm?.[1]) return nm[1];
   if (url.startsWith('node:')) return 'node (internal)';
-  const own = /\/(src|adapters|bench)\/(.+)$/.exec(url);
+  const own = /\/(src|adapters|bench|dist)\/(.+)$/.exec(url);
   if (own) return `${own[1]}/${own[2]}`;
   return url ? url : '(native/V8 builtins)';
 }
@@ -33,7 +33,7 @@ export function packageOf(url: string, name: string): string {
 function keyOf(n: ProfileNode): string {
   const { functionName, url, lineNumber } = n.callFrame;
   const where = url
-    ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|adapters|bench)\//, '$1/')}:${lineNumber + 1}`
+    ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|adapters|bench|dist)\//, '$1/')}:${lineNumber + 1}`
     : '';
   return `${functionName || '(anonymous)'} ${where}`.trim();
 }
