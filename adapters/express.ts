@@ -151,6 +151,9 @@ export class DynamoDBStore extends session.Store {
    * A new session for the request (at login, against session fixation), as express-session's own:
    * the old session destroyed, then a new one generated. A session this request made and never
    * saved (a first visit) has nothing stored to destroy: it costs no write, and it cannot fail.
+   * When the destroy fails, the request keeps no session: express-session has generated the new one
+   * all the same, and its cookie would point the browser at a session never stored, logging it out
+   * of the one it has, which is still there.
    */
   override regenerate(req: Request, cb: (err?: unknown) => void): void {
     // express-session gives its store `generate` when the middleware is made
@@ -160,7 +163,10 @@ export class DynamoDBStore extends session.Store {
       cb();
       return;
     }
-    super.regenerate(req, cb);
+    super.regenerate(req, (err?: unknown) => {
+      if (err) Reflect.set(req, 'session', undefined);
+      cb(err);
+    });
   }
 
   /** Destroys a session; the callback is optional. */

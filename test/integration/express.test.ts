@@ -310,6 +310,34 @@ describe('express-session with DynamoDBStore', () => {
     assert.equal(res.res.headers.get('set-cookie'), null, 'no new session cookie');
   });
 
+  test('a login whose destroy of the old session fails answers 503 and sets no cookie: the old session stays', async () => {
+    const failing = await localClient();
+    let failWrites = false;
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (failWrites && context.commandName === 'PutItemCommand')
+          throw Object.assign(new Error('injected'), {
+            name: 'InternalServerError',
+            $fault: 'server',
+            $metadata: {},
+          });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failWrites' },
+    );
+    const { base } = await start(new DynamoDBStore({ client: failing, tableName }));
+    const jar = new CookieJar();
+    await request(base, '/login', jar, { method: 'POST', body: { name: 'gil' } });
+    const before = sid(jar);
+    failWrites = true;
+    const res = await request(base, '/signin', jar, { method: 'POST', body: { name: 'hal' } });
+    failWrites = false;
+    assert.equal(res.status, 503);
+    assert.equal(res.res.headers.get('set-cookie'), null, 'no cookie for a session that was not saved');
+    assert.equal(sid(jar), before);
+    assert.deepEqual((await request(base, '/me', jar)).body, { user: { name: 'gil' } });
+  });
+
   test('an oversized save reaches the error handler as a typed error and the stored session stays', async () => {
     const { base, errors } = await start(new DynamoDBStore({ client, tableName }));
     const jar = new CookieJar();
