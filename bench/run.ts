@@ -52,20 +52,14 @@ interface Runner {
   stream: number;
 }
 
-/**
- * One measured slice of a store. Its server first answers an unmeasured lead-in: the servers take
- * turns on the machine's cores, and a server that has just had its turn has its code and data in
- * the CPU's caches, as one in steady traffic does; the first requests after another server's turn
- * pay for reloading them, the same absolute cost in every store, which would pull every ratio
- * towards 1.
- */
+const cores = availableParallelism();
+
 /**
  * Gives the servers a core of their own (they take turns on it, one slice at a time), and DynamoDB
  * Local and this process (the load generator) the others, as a server in production does not share
  * its core with its database: what the servers measure is then not slowed by the JVM's bursts of
  * compilation and garbage collection on the same core. `false` when there is one core, or no `taskset`.
  */
-const cores = availableParallelism();
 function pin(servers: ServerProcess[], local: { pid: number }): boolean {
   if (cores < 2) return false;
   const others = `1-${cores - 1}`;
@@ -81,6 +75,13 @@ function pin(servers: ServerProcess[], local: { pid: number }): boolean {
 }
 let pinned = false;
 
+/**
+ * One measured slice of a store. Its server first answers an unmeasured lead-in: the servers take
+ * turns on the machine's cores, and a server that has just had its turn has its code and data in
+ * the CPU's caches, as one in steady traffic does; the first requests after another server's turn
+ * pay for reloading them, the same absolute cost in every store, which would pull every ratio
+ * towards 1.
+ */
 async function measure(r: Runner, steps: Step[], leadIn: Step[]): Promise<void> {
   if (leadIn.length) await runSlice(r.server, leadIn, opts.connections);
   await r.server.request({ type: 'start' });

@@ -7,7 +7,7 @@ import type { BenchApp, ServerConfig } from '../server.ts';
 import { loadConnectDynamoDB, loadPwrdrvr, RawExpressStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
 import { builtAdapter, int, listen, maxAgeMs } from './common.ts';
-import { clientOptions, ourOptions, plainClientOptions, watch } from './ours.ts';
+import { ourStore } from './ours.ts';
 
 const { DynamoDBStore } = await builtAdapter('express');
 
@@ -19,28 +19,11 @@ function makeStore(
 ): session.Store {
   const table = config.table;
   const touchAfter = config.touchAfter === undefined ? {} : { touchAfter: config.touchAfter };
+  const ours = ourStore(DynamoDBStore, config, client, counter);
+  if (ours) return ours;
   switch (config.store) {
     case 'ours-capture':
       return new DynamoDBStore({ client, tableName: table });
-    case 'ours-client': {
-      const store = new DynamoDBStore(plainClientOptions(config));
-      watch(store.engine, counter);
-      return store;
-    }
-    case 'ours-client-mw':
-      return new DynamoDBStore(clientOptions(config, client));
-    case 'ours-client-sdk':
-      return new DynamoDBStore({ ...clientOptions(config, client), transport: 'sdk' });
-    case 'ours': {
-      const store = new DynamoDBStore(ourOptions(config));
-      watch(store.engine, counter);
-      return store;
-    }
-    case 'ours-plain-ids': {
-      const store = new DynamoDBStore({ ...ourOptions(config), hashIds: false });
-      watch(store.engine, counter);
-      return store;
-    }
     case 'memory':
       return new session.MemoryStore();
     case 'raw':

@@ -9,30 +9,19 @@ import type { BenchApp, ServerConfig } from '../server.ts';
 import { RawFastifyStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
 import { builtAdapter, int, maxAgeMs } from './common.ts';
-import { clientOptions, ourOptions, plainClientOptions, watch } from './ours.ts';
+import { ourStore } from './ours.ts';
 
 async function makeStore(
   config: ServerConfig,
   client: DynamoDBClient,
   counter: CommandCounter,
 ): Promise<object | undefined> {
+  if (config.store.startsWith('ours')) {
+    const { DynamoDBStore } = await builtAdapter('fastify');
+    const ours = ourStore(DynamoDBStore, config, client, counter);
+    if (ours) return ours;
+  }
   switch (config.store) {
-    case 'ours': {
-      const { DynamoDBStore } = await builtAdapter('fastify');
-      const store = new DynamoDBStore(ourOptions(config));
-      watch(store.engine, counter);
-      return store;
-    }
-    case 'ours-client': {
-      const { DynamoDBStore } = await builtAdapter('fastify');
-      const store = new DynamoDBStore(plainClientOptions(config));
-      watch(store.engine, counter);
-      return store;
-    }
-    case 'ours-client-mw': {
-      const { DynamoDBStore } = await builtAdapter('fastify');
-      return new DynamoDBStore(clientOptions(config, client));
-    }
     case 'memory':
       return undefined; // @fastify/session's own MemoryStore
     case 'raw':

@@ -7,30 +7,19 @@ import type { BenchApp, ServerConfig } from '../server.ts';
 import { RawKoaStore } from '../stores.ts';
 import { type AppSession, accountView, applyWrite, cookieSecret, sessionData } from '../workload.ts';
 import { builtAdapter, int, listen, maxAgeMs } from './common.ts';
-import { clientOptions, ourOptions, plainClientOptions, watch } from './ours.ts';
+import { ourStore } from './ours.ts';
 
 async function makeStore(
   config: ServerConfig,
   client: DynamoDBClient,
   counter: CommandCounter,
 ): Promise<object | undefined> {
+  if (config.store.startsWith('ours')) {
+    const { DynamoDBStore } = await builtAdapter('koa');
+    const ours = ourStore(DynamoDBStore, config, client, counter);
+    if (ours) return ours;
+  }
   switch (config.store) {
-    case 'ours': {
-      const { DynamoDBStore } = await builtAdapter('koa');
-      const store = new DynamoDBStore(ourOptions(config));
-      watch(store.engine, counter);
-      return store;
-    }
-    case 'ours-client': {
-      const { DynamoDBStore } = await builtAdapter('koa');
-      const store = new DynamoDBStore(plainClientOptions(config));
-      watch(store.engine, counter);
-      return store;
-    }
-    case 'ours-client-mw': {
-      const { DynamoDBStore } = await builtAdapter('koa');
-      return new DynamoDBStore(clientOptions(config, client));
-    }
     case 'cookie':
       return undefined; // koa-session's default: the session is the cookie
     case 'raw':

@@ -13,7 +13,7 @@ import type { ServerConfig } from '../server.ts';
 import { connection } from './common.ts';
 
 /** The engine options of this package's store in the benchmark. */
-export function ourOptions(config: ServerConfig): Record<string, unknown> {
+function ourOptions(config: ServerConfig): Record<string, unknown> {
   const options: Record<string, unknown> = { tableName: config.table, clientConfig: connection(config) };
   if (config.touchAfter !== undefined) options.touchAfter = config.touchAfter;
   // the engine reports DynamoDB's units itself (see `watch`), as the middleware asks for the others'
@@ -25,12 +25,12 @@ export function ourOptions(config: ServerConfig): Record<string, unknown> {
  * Counts the engine's calls from its own counters. A middleware added to its client would make it
  * send every call through the client's whole stack, which is not what an application runs.
  */
-export function watch(engine: { stats: SessionEngine['stats'] }, counter: CommandCounter): void {
+function watch(engine: { stats: SessionEngine['stats'] }, counter: CommandCounter): void {
   counter.follow(() => engine.stats());
 }
 
 /** The engine options of this package's store given the app's client (the SDK path). */
-export function clientOptions(config: ServerConfig, client: DynamoDBClient): Record<string, unknown> {
+function clientOptions(config: ServerConfig, client: DynamoDBClient): Record<string, unknown> {
   const options: Record<string, unknown> = { client, tableName: config.table };
   if (config.touchAfter !== undefined) options.touchAfter = config.touchAfter;
   return options;
@@ -40,7 +40,43 @@ export function clientOptions(config: ServerConfig, client: DynamoDBClient): Rec
  * The engine options of this package's store given a plain client of the app's (only the SDK's own
  * middleware): the direct path, counted from the engine's counters (`watch`) as for its own client.
  */
-export function plainClientOptions(config: ServerConfig): Record<string, unknown> {
+function plainClientOptions(config: ServerConfig): Record<string, unknown> {
   const { clientConfig, ...options } = ourOptions(config);
   return { ...options, client: new DynamoDBClient(clientConfig as ReturnType<typeof connection>) };
+}
+
+/** A store class of this package's adapters: made from the engine's options, with its engine. */
+type StoreClass<S> = new (
+  options: Record<string, unknown>,
+) => S & { engine: { stats: SessionEngine['stats'] } };
+
+/**
+ * This package's store of one framework for the run's `ours*` store id, counted as its path
+ * allows; `undefined` for any other id. `client` is the one the other stores get (with the
+ * counting middleware).
+ */
+export function ourStore<S>(
+  Store: StoreClass<S>,
+  config: ServerConfig,
+  client: DynamoDBClient,
+  counter: CommandCounter,
+): S | undefined {
+  const watched = (options: Record<string, unknown>): S => {
+    const store = new Store(options);
+    watch(store.engine, counter);
+    return store;
+  };
+  switch (config.store) {
+    case 'ours':
+      return watched(ourOptions(config));
+    case 'ours-plain-ids':
+      return watched({ ...ourOptions(config), hashIds: false });
+    case 'ours-client':
+      return watched(plainClientOptions(config));
+    case 'ours-client-mw':
+      return new Store(clientOptions(config, client));
+    case 'ours-client-sdk':
+      return new Store({ ...clientOptions(config, client), transport: 'sdk' });
+  }
+  return undefined;
 }
