@@ -461,7 +461,7 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
       'amz-sdk-invocation-id': randomUUID(),
     };
     for (const [name, values] of Object.entries(t.endpoint.headers ?? {}))
-      headers[name.toLowerCase()] = values.join(',');
+      headers[name.toLowerCase()] = values.join(', '); // as the SDK's protocols join them
     const deadline = options?.deadline;
     let token: Token = await s.strategy.acquireInitialRetryToken('');
     let attempts = 0;

@@ -426,6 +426,30 @@ describe('signing', () => {
     assert.match(String(fast.headers['user-agent']), /^aws-sdk-js\/\S+ .* lib\/dynamodb-sessions$/);
   });
 
+  test("headers an endpoint rule adds are sent and signed as the SDK sends them, values joined by ', '", async () => {
+    const server = await stub(() => ({ status: 200, body: '{}' }));
+    const config = await localConfig({ endpoint: server.url });
+    const withHeaders = () => {
+      const client = new DynamoDBClient(config);
+      const rules = client.config.endpointProvider;
+      client.config.endpointProvider = (params, context) => ({
+        ...rules(params, context),
+        headers: { 'x-route': ['blue', 'green'], 'X-Tenant': ['t1'] },
+      });
+      return client;
+    };
+    const input = { TableName: 't', Key: { id: { S: 'hdr' } } };
+    await withHeaders().send(new GetItemCommand(input));
+    await fastTransport(withHeaders()).getItem(input);
+    const [sdk, fast] = server.seen;
+    assert.ok(sdk && fast);
+    assert.equal(sdk.headers['x-route'], 'blue, green');
+    for (const h of ['x-route', 'x-tenant']) assert.equal(fast.headers[h], sdk.headers[h], h);
+    const signedOf = (h: IncomingHttpHeaders) => /SignedHeaders=([^,]+)/.exec(String(h.authorization))?.[1];
+    assert.match(String(signedOf(fast.headers)), /;x-route;x-tenant$/);
+    assert.equal(signatureOf(fast.headers), expectedSignature(fast.headers, fast.body, 'local'));
+  });
+
   test('expiring credentials are fetched again before they expire', async () => {
     const server = await stub(() => ({ status: 200, body: '{}' }));
     let fetched = 0;
