@@ -51,10 +51,19 @@ function canonicalValue(value: string): string {
     .replace(/^ | $/g, '');
 }
 
+/** The second of the last signing date, and its text: the calls of one second share it. */
+let lastSecond = Number.NaN;
+let lastLongDate = '';
+
 /** `20261130T174502Z` */
 function longDateOf(date: Date): string {
-  const iso = date.toISOString();
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    const iso = date.toISOString();
+    lastLongDate = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+    lastSecond = second;
+  }
+  return lastLongDate;
 }
 
 /** Signs the direct path's requests; keeps the signing key of the day per region and service. @internal */

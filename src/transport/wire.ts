@@ -186,11 +186,19 @@ export function userAgentOf(pairs: [string, string?][], extra: string[]): string
   return [...parts, 'lib/dynamodb-sessions', ...extra].join(' ');
 }
 
+/** The last `date` header read, and its time: the answers of one second share it. */
+let lastDateHeader: string | undefined;
+let lastDateMs = Number.NaN;
+
 /** The server's clock minus ours, as the SDK's signer estimates it (kept unless the answer is fresh). @internal */
 export function clockOffsetOf(response: WireResponse, current: number, sentAtMs: number): number {
   const date = response.headers.date;
   if (date === undefined || response.headers.age !== undefined) return current;
-  const serverMs = Date.parse(date);
+  if (date !== lastDateHeader) {
+    lastDateHeader = date;
+    lastDateMs = Date.parse(date);
+  }
+  const serverMs = lastDateMs;
   const now = Date.now();
   if (Number.isNaN(serverMs) || now - sentAtMs > 900_000) return current;
   return serverMs - now;
