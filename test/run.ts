@@ -22,11 +22,26 @@ function tier(name: string): string[] {
     .map((f) => join(folder, f));
 }
 
+/**
+ * Test files run side by side: each in its own process, on tables of its own. The integration
+ * tests mostly wait on DynamoDB Local and on HTTP, so three at a time take about a third of the
+ * time of one at a time even on two cores (Node's default there is one). `TEST_CONCURRENCY` sets it.
+ */
+const concurrency = Number(process.env.TEST_CONCURRENCY) || 3;
+
 function runNodeTest(selected: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=600000', ...selected],
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-reporter=spec',
+        '--test-timeout=600000',
+        `--test-concurrency=${concurrency}`,
+        ...selected,
+      ],
       {
         stdio: 'inherit',
         env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
