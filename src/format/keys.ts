@@ -7,7 +7,7 @@
  * store, connect-dynamodb, `@pwrdrvr/dynamodb-session-store`) are still found there, and move to the hashed key when next
  * written.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 /** DynamoDB's limit on a partition key, in bytes. @internal */
@@ -23,7 +23,7 @@ export function itemKeyOf(prefix: string, id: string): string | null {
 
 /** The one-way hash of a session id that keys its item: SHA-256, base64url (43 characters). @internal */
 export function hashOfId(id: string): string {
-  return createHash('sha256').update(id).digest('base64url');
+  return hash('sha256', id, 'base64url');
 }
 
 /** Where a session id is stored: `key`, where this store writes, and `plain`, where earlier writers did. @internal */
@@ -67,5 +67,5 @@ export function tombstoneItem(
 
 /** Names a session in debug output by a fingerprint of its table key: the id is a credential, never logged. @internal */
 export function keyTag(itemKey: string): string {
-  return createHash('sha256').update(itemKey).digest('base64url').slice(0, 12);
+  return hash('sha256', itemKey, 'base64url').slice(0, 12);
 }
