@@ -153,7 +153,13 @@ export class DynamoDBStore implements SessionStore {
 
   /** Destroys a session (a tombstone by default, so that no request in flight revives it). */
   destroy(sessionId: string, cb: Callback<void>): void {
-    settle(this.engine.destroy(sessionId), cb);
+    settle(
+      this.engine.destroy(sessionId).catch((err: unknown) => {
+        if (typeof err === 'object' && err !== null) failedDestroys.add(err);
+        throw err;
+      }),
+      cb,
+    );
   }
 
   /**
@@ -204,6 +210,13 @@ function storeOptionsOf(rest: Record<string, unknown>): DynamoDBStoreOptions {
   return engineOptions;
 }
 
+/**
+ * The errors of destroys that failed. @fastify/session's `regenerate` stores and puts on the request
+ * a new session even when the destroy of the old one failed; the reply, an error, would then carry
+ * the new session's cookie, logging the browser out of the session it has, which is still stored.
+ */
+const failedDestroys = new WeakSet<object>();
+
 const plugin: FastifyPluginAsync<DynamoDBSessionsOptions> = async (app, options) => {
   const {
     secret,
@@ -220,6 +233,10 @@ const plugin: FastifyPluginAsync<DynamoDBSessionsOptions> = async (app, options)
   app.decorate('dynamodbStore', store);
   // closes the client the store made; a client passed in is left to its owner
   app.addHook('onClose', async () => store.close());
+  // a request failed by a destroy keeps no session: no cookie is sent with its error (as in Express)
+  app.addHook('onError', async (request, _reply, error) => {
+    if (failedDestroys.has(error)) Reflect.set(request, 'session', null);
+  });
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret,

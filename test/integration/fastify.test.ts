@@ -455,6 +455,34 @@ describe('errors', () => {
     assert.equal(r.json().code, 'ERR_STORE_UNAVAILABLE');
   });
 
+  test('a login whose destroy of the old session fails answers 503 and moves no cookie: the old session stays', async () => {
+    const failing = await localClient();
+    let failNextWrite = false;
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (failNextWrite && /^(Put|Update|Delete)Item/.test(String(context.commandName))) {
+          failNextWrite = false;
+          throw Object.assign(new Error('injected'), {
+            name: 'InternalServerError',
+            $fault: 'server',
+            $metadata: {},
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failNextWrite' },
+    );
+    const app = await makeApp({ client: failing });
+    const { cookie, id } = await login(app, 'gil');
+    failNextWrite = true;
+    const r = await send(app, 'POST', '/login', cookie, { name: 'hal' });
+    assert.equal(failNextWrite, false, 'the destroy was attempted');
+    assert.equal(r.res.statusCode, 503);
+    assert.equal(r.json().code, 'ERR_STORE_UNAVAILABLE');
+    assert.equal(r.cookie, cookie, 'no cookie for another session');
+    assert.deepEqual((await send(app, 'GET', '/me', cookie)).json(), { user: { name: 'gil' }, id });
+  });
+
   test('a session over 400 KB fails the request with a clear error; the stored session is intact', async () => {
     const app = await makeApp();
     const { cookie, id } = await login(app);

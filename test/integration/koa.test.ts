@@ -508,6 +508,38 @@ describe('koa-session with dynamodbSession', () => {
     assert.deepEqual([me.user.name, me.note], ['ada', 'fresh']);
   });
 
+  test('a regenerate() whose destroy of the old session fails answers 503 and moves no cookie: the old session stays', async () => {
+    const failing = await localClient();
+    let failNextWrite = false;
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (failNextWrite && /^(Put|Update|Delete)Item/.test(String(context.commandName))) {
+          failNextWrite = false;
+          throw Object.assign(new Error('injected'), {
+            name: 'InternalServerError',
+            $fault: 'server',
+            $metadata: {},
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failNextWrite' },
+    );
+    const { base } = await start({ client: failing });
+    const jar = new CookieJar();
+    const oldKey = await login(base, jar, 'gil');
+    failNextWrite = true;
+    const res = await request(base, '/regenerate?note=fresh', jar);
+    assert.equal(failNextWrite, false, 'the destroy was attempted');
+    assert.equal(res.status, 503);
+    assert.equal(sessionCookie(res.res), undefined, 'no cookie for another session');
+    assert.equal(sessionKey(jar), oldKey);
+    assert.equal((await item(oldKey))?.destroyed, undefined);
+    // koa-session commits what the route changed in its finally, failed or not: the note is kept
+    const me = (await request(base, '/me', jar)).body as { user: { name: string }; note: unknown };
+    assert.deepEqual([me.user.name, me.note], ['gil', 'fresh']);
+  });
+
   test('DynamoDB down while loading: 503, the route never runs, never an empty session', async () => {
     const healthy = await start();
     const jar = new CookieJar();
