@@ -8,6 +8,7 @@ import { DynamoDBStore } from '../../adapters/express.ts';
 import { SessionTooLargeError } from '../../src/index.ts';
 import {
   CookieJar,
+  clientWithFailingWrites,
   copyJar,
   countCommands,
   downClient,
@@ -311,27 +312,14 @@ describe('express-session with DynamoDBStore', () => {
   });
 
   test('a login whose destroy of the old session fails answers 503 and sets no cookie: the old session stays', async () => {
-    const failing = await localClient();
-    let failWrites = false;
-    failing.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (failWrites && context.commandName === 'PutItemCommand')
-          throw Object.assign(new Error('injected'), {
-            name: 'InternalServerError',
-            $fault: 'server',
-            $metadata: {},
-          });
-        return next(args);
-      },
-      { step: 'initialize', name: 'failWrites' },
-    );
+    const { client: failing, failures } = await clientWithFailingWrites(/^PutItemCommand$/);
     const { base } = await start(new DynamoDBStore({ client: failing, tableName }));
     const jar = new CookieJar();
     await request(base, '/login', jar, { method: 'POST', body: { name: 'gil' } });
     const before = sid(jar);
-    failWrites = true;
+    failures.left = Number.POSITIVE_INFINITY;
     const res = await request(base, '/signin', jar, { method: 'POST', body: { name: 'hal' } });
-    failWrites = false;
+    failures.left = 0;
     assert.equal(res.status, 503);
     assert.equal(res.res.headers.get('set-cookie'), null, 'no cookie for a session that was not saved');
     assert.equal(sid(jar), before);

@@ -8,6 +8,7 @@ import { type DynamoDBSessionsOptions, DynamoDBStore, dynamodbSessions } from '.
 import { hashOfId } from '../../src/format/keys.ts';
 import {
   CookieJar,
+  clientWithFailingWrites,
   countCommands,
   downClient,
   freshTable,
@@ -456,27 +457,12 @@ describe('errors', () => {
   });
 
   test('a login whose destroy of the old session fails answers 503 and moves no cookie: the old session stays', async () => {
-    const failing = await localClient();
-    let failNextWrite = false;
-    failing.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (failNextWrite && /^(Put|Update|Delete)Item/.test(String(context.commandName))) {
-          failNextWrite = false;
-          throw Object.assign(new Error('injected'), {
-            name: 'InternalServerError',
-            $fault: 'server',
-            $metadata: {},
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'failNextWrite' },
-    );
+    const { client: failing, failures } = await clientWithFailingWrites();
     const app = await makeApp({ client: failing });
     const { cookie, id } = await login(app, 'gil');
-    failNextWrite = true;
+    failures.left = 1;
     const r = await send(app, 'POST', '/login', cookie, { name: 'hal' });
-    assert.equal(failNextWrite, false, 'the destroy was attempted');
+    assert.equal(failures.left, 0, 'the destroy was attempted');
     assert.equal(r.res.statusCode, 503);
     assert.equal(r.json().code, 'ERR_STORE_UNAVAILABLE');
     assert.equal(r.cookie, cookie, 'no cookie for another session');

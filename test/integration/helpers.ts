@@ -42,6 +42,30 @@ export async function downClient(): Promise<DynamoDBClient> {
   });
 }
 
+/**
+ * A client for DynamoDB Local whose writes named by `commands` fail, as DynamoDB's internal error,
+ * while `failures.left` is above 0; each failed write takes one (`Infinity`: every write).
+ */
+export async function clientWithFailingWrites(commands = /^(Put|Update|Delete)ItemCommand$/) {
+  const client = await localClient();
+  const failures = { left: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (failures.left > 0 && commands.test(String(context.commandName))) {
+        failures.left--;
+        throw Object.assign(new Error('injected'), {
+          name: 'InternalServerError',
+          $fault: 'server',
+          $metadata: {},
+        });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failingWrites' },
+  );
+  return { client, failures };
+}
+
 /** Creates a table with a unique name (with TTL), returns its name. */
 export async function freshTable(client: DynamoDBClient, options: CreateTableOptions = {}): Promise<string> {
   const tableName = `t_${randomBytes(6).toString('hex')}`;

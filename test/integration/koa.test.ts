@@ -24,6 +24,7 @@ import {
   type CommandCounter,
   CookieJar,
   clientOf,
+  clientWithFailingWrites,
   countCommands,
   downClient,
   freshTable,
@@ -509,28 +510,13 @@ describe('koa-session with dynamodbSession', () => {
   });
 
   test('a regenerate() whose destroy of the old session fails answers 503 and moves no cookie: the old session stays', async () => {
-    const failing = await localClient();
-    let failNextWrite = false;
-    failing.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (failNextWrite && /^(Put|Update|Delete)Item/.test(String(context.commandName))) {
-          failNextWrite = false;
-          throw Object.assign(new Error('injected'), {
-            name: 'InternalServerError',
-            $fault: 'server',
-            $metadata: {},
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'failNextWrite' },
-    );
+    const { client: failing, failures } = await clientWithFailingWrites();
     const { base } = await start({ client: failing });
     const jar = new CookieJar();
     const oldKey = await login(base, jar, 'gil');
-    failNextWrite = true;
+    failures.left = 1;
     const res = await request(base, '/regenerate?note=fresh', jar);
-    assert.equal(failNextWrite, false, 'the destroy was attempted');
+    assert.equal(failures.left, 0, 'the destroy was attempted');
     assert.equal(res.status, 503);
     assert.equal(sessionCookie(res.res), undefined, 'no cookie for another session');
     assert.equal(sessionKey(jar), oldKey);
