@@ -181,14 +181,18 @@ try {
   );
 
   // unmeasured rounds first: the JIT is still warming up after the warm-up above
-  const sliceOf = (k: number, r: Runner): Step[] => {
-    const offset = (k < 0 ? 60_000_000 : 0) + (r.stream === 0 ? 0 : 20_000_000) + Math.abs(k) * perSlice;
-    return sequence(opts.seed + r.stream * 2, offset, perSlice, r.sessions, writeShare);
-  };
-  const leadInOf = (k: number, r: Runner): Step[] => {
-    const offset = 80_000_000 + (r.stream === 0 ? 0 : 20_000_000) + k * opts.leadIn;
-    return sequence(opts.seed + r.stream * 2, offset, opts.leadIn, r.sessions, writeShare);
-  };
+  // `count` requests of a runner's sequence from `offset`; the scale runs' sequences lie apart
+  const stepsOf = (r: Runner, offset: number, count: number): Step[] =>
+    sequence(
+      opts.seed + r.stream * 2,
+      offset + (r.stream === 0 ? 0 : 20_000_000),
+      count,
+      r.sessions,
+      writeShare,
+    );
+  const sliceOf = (k: number, r: Runner): Step[] =>
+    stepsOf(r, (k < 0 ? 60_000_000 : 0) + Math.abs(k) * perSlice, perSlice);
+  const leadInOf = (k: number, r: Runner): Step[] => stepsOf(r, 80_000_000 + k * opts.leadIn, opts.leadIn);
   for (let k = -opts.warmupSlices; k < 0; k++) {
     for (const r of runners) {
       progress(`unmeasured slice ${opts.warmupSlices + k + 1}/${opts.warmupSlices} ${r.server.name}`);
