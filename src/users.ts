@@ -3,13 +3,14 @@
  * They read the global secondary index on the user id attribute (see `createTable`'s `userIndex`).
  */
 import { debuglog } from 'node:util';
-import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { eachChunk, untilProcessed } from './batch.js';
 import { nowSec } from './clock.js';
 import { DEFAULTS } from './defaults.js';
 import { InvalidArgumentError, MissingIndexError, StoreUnavailableError } from './errors.js';
 import { hashOfId, keyTag, tombstoneItem } from './format/keys.js';
 import type { ResolvedOptions } from './options.js';
+import { isConditionFailure } from './transport/counted.js';
 import type { TableTransport } from './transport/types.js';
 
 const debug = debuglog('dynamodb-sessions');
@@ -49,12 +50,15 @@ export interface DestroyUserSessionsOptions {
 
 /** What `destroyUserSessions` did. @public */
 export interface DestroyUserSessionsResult {
-  /** Sessions destroyed (an expired session that TTL has not deleted yet counts too). */
+  /**
+   * Sessions this call destroyed (an expired session that TTL has not deleted yet counts too; one that
+   * was no longer this user's when its write came does not).
+   */
   destroyed: number;
 }
 
 const batchGetMax = 100; // DynamoDB's BatchGetItem limit
-const batchWriteMax = 25; // DynamoDB's BatchWriteItem limit
+const parallelWrites = 8; // revocations in flight at once: quick for a user's few sessions, bounded for many
 
 type Key = Record<string, AttributeValue>;
 
@@ -110,7 +114,9 @@ async function queryKeys(table: UserTable, userId: string, pageSize: number | un
   if (!o.userId) {
     throw new MissingIndexError(
       o.userIndex,
-      `cannot be used: the userId option is not set, so sessions carry no "${o.userIdAttribute}". ${howToCreate(table)}`,
+      `cannot be used: the userId option is not set, so sessions carry no "${o.userIdAttribute}"`,
+      undefined,
+      howToCreate(table),
     );
   }
   const keys = new Set<string>();
@@ -156,8 +162,9 @@ async function queryPage(
     ) {
       throw new MissingIndexError(
         o.userIndex,
-        `is missing from table "${o.tableName}" (${cause.message}). ${howToCreate(table)}`,
+        'is missing from the table',
         cause,
+        `The table "${o.tableName}" has no such index (${cause.message}). ${howToCreate(table)}`,
       );
     }
     throw err;
@@ -248,10 +255,72 @@ export async function listUserSessions(
 }
 
 /**
- * Destroys every session of a user but those in `except` (or only those in `only`), 25 per `BatchWriteItem`, after a
- * consistent `BatchGetItem` per 100 that checks each still belongs to the user: each becomes a
- * tombstone (or is deleted when `tombstoneSeconds` is 0), so requests in flight cannot write it back.
- * Safe to retry after a failure. A session saved a moment ago may not be in the index yet.
+ * Runs `fn` on each item, at most `limit` at a time; after a failure no further item is started, and
+ * the first failure is thrown once those under way have settled.
+ */
+async function eachLimited<I>(items: readonly I[], limit: number, fn: (item: I) => Promise<void>) {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as I;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+}
+
+/**
+ * Revokes one session, only while it is still a live session of `userId`: a tombstone (or a delete
+ * when `tombstoneSeconds` is 0) under a condition on the owner, so that a session given to another
+ * user since the index listed it is left alone. True when it was revoked.
+ */
+async function revoke(table: UserTable, key: string, userId: string): Promise<boolean> {
+  const o = table.options;
+  const condition = {
+    ConditionExpression: '#u = :u AND attribute_not_exists(#t)',
+    ExpressionAttributeNames: { '#u': o.userIdAttribute, '#t': o.tombstoneAttribute },
+    ExpressionAttributeValues: { ':u': { S: userId } },
+    ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
+  };
+  try {
+    if (o.tombstoneSeconds === 0) {
+      await table.transport.deleteItem({
+        TableName: o.tableName,
+        Key: { [o.hashKey]: { S: key } },
+        ...condition,
+      });
+    } else {
+      await table.transport.putItem({
+        TableName: o.tableName,
+        Item: tombstoneItem(o, key, nowSec()),
+        ...condition,
+      });
+    }
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) {
+      debug('destroyUserSessions: %s left alone, no longer a live session of this user', keyTag(key));
+      return false;
+    }
+    throw err;
+  }
+}
+
+/**
+ * Destroys every session of a user but those in `except` (or only those in `only`): each listed session
+ * becomes a tombstone (or is deleted when `tombstoneSeconds` is 0), so requests in flight cannot write
+ * it back. Each write is conditional on the session still being a live one of this user, as the table
+ * says at that moment: the index lags, and a session may change owner between the listing and the
+ * write. `parallelWrites` writes at a time. Safe to retry after a failure. A session saved a moment
+ * ago may not be in the index yet.
+ * @returns how many sessions this call destroyed (an expired session that TTL has not deleted yet counts too)
  * @throws MissingIndexError, StoreUnavailableError
  * @internal
  */
@@ -263,32 +332,13 @@ export async function destroyUserSessions(
   const o = table.options;
   const except = handlesOf(table, options.except);
   const only = options.only === undefined ? undefined : new Set(listOf(options.only));
-  const candidates = (await queryKeys(table, userId, options.pageSize)).filter((key) => {
+  const keys = (await queryKeys(table, userId, options.pageSize)).filter((key) => {
     const handle = key.slice(o.prefix.length);
     return !except.has(handle) && (only === undefined || only.has(handle));
   });
-  // the index is eventually consistent: it may still list a session that changed owner, which is
-  // not this user's to revoke. What the items say now (consistently read) decides.
-  const keys: string[] = [];
-  for (const item of await readItems(table, candidates)) {
-    const key = ownedKey(table, item, userId);
-    if (key !== undefined) keys.push(key);
-  }
   let destroyed = 0;
-  await eachChunk(keys, batchWriteMax, async (chunk) => {
-    const requests: WriteRequest[] = chunk.map((key) =>
-      o.tombstoneSeconds === 0
-        ? { DeleteRequest: { Key: { [o.hashKey]: { S: key } } } }
-        : { PutRequest: { Item: tombstoneItem(o, key, nowSec()) } },
-    );
-    await untilProcessed('BatchWriteItem', requests, async (rest) => {
-      const out = await table.transport.batchWriteItem({
-        RequestItems: { [o.tableName]: rest },
-        ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
-      });
-      return out.UnprocessedItems?.[o.tableName] ?? [];
-    });
-    destroyed += chunk.length;
+  await eachLimited(keys, parallelWrites, async (key) => {
+    if (await revoke(table, key, userId)) destroyed++;
   });
   return { destroyed };
 }

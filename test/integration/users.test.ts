@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import {
+  type AttributeValue,
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
   type BatchWriteItemCommandInput,
-  type BatchWriteItemCommandOutput,
   type DynamoDBClient,
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -20,7 +20,16 @@ import {
   SessionEngine,
   StoreUnavailableError,
 } from '../../src/index.ts';
-import { CookieJar, countCommands, freshTable, keyOf, listen, localClient, request } from './helpers.ts';
+import {
+  CookieJar,
+  clientWithFailingWrites,
+  countCommands,
+  freshTable,
+  keyOf,
+  listen,
+  localClient,
+  request,
+} from './helpers.ts';
 
 const client = await localClient();
 const counter = countCommands(client);
@@ -43,59 +52,94 @@ async function rawItem(key: string) {
   return out.Item;
 }
 
-async function rejectsMissingIndex(promise: Promise<unknown>, pattern: RegExp) {
+/**
+ * Asserts a MissingIndexError whose message names the index, and says `pattern`, but no table and no
+ * command (a message can reach a visitor), while its `advice` says how to add the index.
+ */
+async function rejectsMissingIndex(promise: Promise<unknown>, pattern: RegExp, advice?: RegExp) {
   await assert.rejects(promise, (err: unknown) => {
     assert.ok(err instanceof MissingIndexError);
     assert.equal(err.code, 'ERR_MISSING_INDEX');
     assert.equal(err.index, 'uid-index');
     assert.match(err.message, /"uid-index"/);
-    assert.match(err.message, /npx dynamodb-sessions create-table --table \S+ --user-index/);
-    assert.match(err.message, /addUserIndex\(client, \{ tableName: '[^']+' \}\)/);
     assert.match(err.message, pattern);
+    assert.doesNotMatch(err.message, /npx|addUserIndex|t_[0-9a-f]{12}/);
+    assert.match(err.advice ?? '', /npx dynamodb-sessions create-table --table \S+ --user-index/);
+    assert.match(err.advice ?? '', /addUserIndex\(client, \{ tableName: '[^']+' \}\)/);
+    if (advice) assert.match(err.advice ?? '', advice);
     return true;
   });
 }
 
 /**
- * Lets only `perCall` requests of each batch call through to DynamoDB Local and answers the rest as
+ * Lets only `perCall` keys of each `BatchGetItem` through to DynamoDB Local and answers the rest as
  * unprocessed, as DynamoDB does when it throttles part of a batch.
  */
-function throttleBatches(
-  target: DynamoDBClient,
-  perCall: number,
-  only?: 'BatchWriteItemCommand' | 'BatchGetItemCommand',
-) {
+function throttleBatchGets(target: DynamoDBClient, perCall: number) {
   target.middlewareStack.add(
     (next, context) => async (args) => {
-      if (only !== undefined && context.commandName !== only) return next(args);
-      if (context.commandName === 'BatchWriteItemCommand') {
-        const input = args.input as BatchWriteItemCommandInput;
-        const [name, requests] = Object.entries(input.RequestItems ?? {})[0] ?? ['', []];
-        const result = await next({
-          ...args,
-          input: { ...input, RequestItems: { [name]: requests.slice(0, perCall) } },
-        });
-        const rest = requests.slice(perCall);
-        if (rest.length) (result.output as BatchWriteItemCommandOutput).UnprocessedItems = { [name]: rest };
-        return result;
+      if (context.commandName !== 'BatchGetItemCommand') return next(args);
+      const input = args.input as BatchGetItemCommandInput;
+      const [name, spec] = Object.entries(input.RequestItems ?? {})[0] ?? ['', { Keys: [] }];
+      const keys = spec.Keys ?? [];
+      const result = await next({
+        ...args,
+        input: { ...input, RequestItems: { [name]: { ...spec, Keys: keys.slice(0, perCall) } } },
+      });
+      const rest = keys.slice(perCall);
+      if (rest.length)
+        (result.output as BatchGetItemCommandOutput).UnprocessedKeys = { [name]: { ...spec, Keys: rest } };
+      return result;
+    },
+    { step: 'initialize', name: 'throttleBatchGets' },
+  );
+}
+
+/** Tracks how many `command`s a client has in flight at once: `most` is the highest seen. */
+function inFlight(target: DynamoDBClient, command: string) {
+  const seen = { now: 0, most: 0 };
+  target.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== command) return next(args);
+      seen.most = Math.max(seen.most, ++seen.now);
+      try {
+        return await next(args);
+      } finally {
+        seen.now--;
       }
-      if (context.commandName === 'BatchGetItemCommand') {
-        const input = args.input as BatchGetItemCommandInput;
-        const [name, spec] = Object.entries(input.RequestItems ?? {})[0] ?? ['', { Keys: [] }];
-        const keys = spec.Keys ?? [];
-        const result = await next({
-          ...args,
-          input: { ...input, RequestItems: { [name]: { ...spec, Keys: keys.slice(0, perCall) } } },
-        });
-        const rest = keys.slice(perCall);
-        if (rest.length)
-          (result.output as BatchGetItemCommandOutput).UnprocessedKeys = { [name]: { ...spec, Keys: rest } };
-        return result;
+    },
+    { step: 'initialize', name: `inFlight${command}` },
+  );
+  return seen;
+}
+
+/**
+ * Runs `reown` (another server giving the session another owner) just before `target` sends the
+ * first write of the item under `itemKey`: after the revocation has listed it, before it writes it.
+ */
+function reownBeforeWrite(target: DynamoDBClient, itemKey: string, reown: () => Promise<unknown>) {
+  const moves = { done: 0 };
+  target.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as BatchWriteItemCommandInput & {
+        Item?: Record<string, AttributeValue>;
+        Key?: Record<string, AttributeValue>;
+      };
+      const requests = Object.values(input.RequestItems ?? {}).flat();
+      const keys = [
+        input.Item?.id?.S ?? input.Key?.id?.S,
+        ...requests.map((r) => r.PutRequest?.Item?.id?.S ?? r.DeleteRequest?.Key?.id?.S),
+      ];
+      const write = /^(Put|Delete|BatchWrite)ItemCommand$/.test(String(context.commandName));
+      if (write && keys.includes(itemKey) && moves.done === 0) {
+        moves.done++;
+        await reown();
       }
       return next(args);
     },
-    { step: 'initialize', name: 'throttleBatches' },
+    { step: 'initialize', name: 'reownBeforeWrite' },
   );
+  return moves;
 }
 
 describe('listUserSessions', () => {
@@ -161,7 +205,7 @@ describe('a user with 120 sessions', () => {
 
   test('are listed over several Query pages and BatchGetItem calls, retrying unprocessed keys', async () => {
     const throttled = await localClient();
-    throttleBatches(throttled, 40);
+    throttleBatchGets(throttled, 40);
     const counter = countCommands(throttled);
     const e = engine({ client: throttled });
     const listed = await e.listUserSessions('many', { pageSize: 50 });
@@ -172,17 +216,18 @@ describe('a user with 120 sessions', () => {
     assert.equal(counter.of('BatchGetItemCommand'), 4);
   });
 
-  test('are all destroyed, 25 per BatchWriteItem, retrying unprocessed items', async () => {
-    const throttled = await localClient();
-    throttleBatches(throttled, 10, 'BatchWriteItemCommand');
-    const counter = countCommands(throttled);
-    const e = engine({ client: throttled });
+  test('are all destroyed, one conditional write each, at most 8 at a time', async () => {
+    const watched = await localClient();
+    const counter = countCommands(watched);
+    const writes = inFlight(watched, 'PutItemCommand');
+    const e = engine({ client: watched });
     assert.deepEqual(await e.destroyUserSessions('many', { pageSize: 50 }), { destroyed: 120 });
     assert.ok(counter.of('QueryCommand') >= 3, `Query calls: ${counter.of('QueryCommand')}`);
-    // each listed session is read once (consistently, 100 a call) to check it is still the user's
-    assert.equal(counter.of('BatchGetItemCommand'), 2);
-    // 4 chunks of 25 take 3 calls each at 10 per call, the last chunk of 20 takes 2
-    assert.equal(counter.of('BatchWriteItemCommand'), 14);
+    // the write's condition checks the owner: no read before it, and no unconditional batch
+    assert.equal(counter.of('BatchGetItemCommand'), 0);
+    assert.equal(counter.of('BatchWriteItemCommand'), 0);
+    assert.equal(counter.of('PutItemCommand'), 120);
+    assert.ok(writes.most > 1 && writes.most <= 8, `writes in flight at once: ${writes.most}`);
     assert.deepEqual(await e.listUserSessions('many'), []);
     for (const id of [ids[0], ids[57], ids[119]]) assert.equal(await engine().get(id ?? ''), null);
     assert.deepEqual(await e.destroyUserSessions('many'), { destroyed: 0 }, 'a retry finds nothing left');
@@ -227,22 +272,47 @@ describe('destroyUserSessions', () => {
     assert.equal(await rawItem(keyOf('z-2', 'del#')), undefined);
   });
 
-  test('gives up with StoreUnavailableError when a batch stays unprocessed', async () => {
+  test('a failed write fails the call with StoreUnavailableError; a retry finishes the job and counts only its own', async () => {
     const e = engine();
-    for (let i = 0; i < 25; i++) await e.set(`g-${i}`, { uid: 'stuck' }, inAnHour());
-    const throttled = await localClient();
-    throttleBatches(throttled, 1, 'BatchWriteItemCommand');
-    const started = Date.now();
-    await assert.rejects(engine({ client: throttled }).destroyUserSessions('stuck'), (err: unknown) => {
+    for (let i = 0; i < 20; i++) await e.set(`g-${i}`, { uid: 'stuck' }, inAnHour());
+    const { client: failing, failures } = await clientWithFailingWrites();
+    failures.left = 1;
+    await assert.rejects(engine({ client: failing }).destroyUserSessions('stuck'), (err: unknown) => {
       assert.ok(err instanceof StoreUnavailableError);
-      assert.equal(err.operation, 'BatchWriteItem');
-      assert.match(err.message, /17 requests still unprocessed after 8 rounds/);
+      assert.equal(err.operation, 'PutItem');
       return true;
     });
-    assert.ok(Date.now() - started < 5000, 'the backoff is bounded');
-    // what was written stays written: a retry on a healthy client finishes the job
-    assert.deepEqual(await e.destroyUserSessions('stuck'), { destroyed: 17 });
+    const left = (await e.listUserSessions('stuck')).length;
+    assert.ok(left >= 1 && left < 20, `sessions left after the failure: ${left}`);
+    // what was written stays written: a retry on a healthy client destroys the rest, and says so
+    assert.deepEqual(await e.destroyUserSessions('stuck'), { destroyed: left });
+    assert.deepEqual(await e.listUserSessions('stuck'), []);
   });
+
+  for (const tombstoneSeconds of [undefined, 0]) {
+    const mode = tombstoneSeconds === 0 ? 'deleted' : 'tombstoned';
+    test(`a session given another owner between the listing and the write is left alone and not counted (${mode})`, async () => {
+      const prefix = tombstoneSeconds === 0 ? 'reown0#' : 'reown#';
+      const e = engine({ prefix, ...(tombstoneSeconds !== undefined && { tombstoneSeconds }) });
+      await e.set('r-keep', { uid: 'owner' }, inAnHour());
+      await e.set('r-moved', { uid: 'owner' }, inAnHour());
+      // another server logs someone else into r-moved right before the revocation writes it
+      const racing = await localClient();
+      const moves = reownBeforeWrite(racing, keyOf('r-moved', prefix), () =>
+        engine({ prefix }).set('r-moved', { uid: 'mallory' }, inAnHour()),
+      );
+      const result = await engine({
+        client: racing,
+        prefix,
+        ...(tombstoneSeconds !== undefined && { tombstoneSeconds }),
+      }).destroyUserSessions('owner');
+      assert.equal(moves.done, 1, 'the owner changed after the listing, before the write');
+      assert.deepEqual(result, { destroyed: 1 });
+      assert.deepEqual(await e.get('r-moved'), { uid: 'mallory' }, "mallory's session is not revoked");
+      assert.equal((await rawItem(keyOf('r-moved', prefix)))?.destroyed, undefined);
+      assert.equal(await e.get('r-keep'), null);
+    });
+  }
 });
 
 describe('without the user index', () => {
@@ -252,12 +322,12 @@ describe('without the user index', () => {
     await rejectsMissingIndex(e.destroyUserSessions('u'), /userId option is not set/);
   });
 
-  test('a table without the index throws MissingIndexError naming the index and the table', async () => {
+  test('a table without the index throws MissingIndexError naming the index; its advice names the table', async () => {
     const bare = await freshTable(client);
     const e = new SessionEngine({ client, tableName: bare, userId: uidOf });
     await e.set('b-1', { uid: 'u' }, inAnHour());
-    await rejectsMissingIndex(e.listUserSessions('u'), new RegExp(`missing from table "${bare}"`));
-    await rejectsMissingIndex(e.destroyUserSessions('u'), /specified index/);
+    await rejectsMissingIndex(e.listUserSessions('u'), /is missing from the table/, new RegExp(`"${bare}"`));
+    await rejectsMissingIndex(e.destroyUserSessions('u'), /is missing from the table/, /specified index/);
     assert.deepEqual(await e.get('b-1'), { uid: 'u' }, 'sessions themselves still work');
   });
 });
@@ -428,5 +498,13 @@ describe('write units per login', () => {
     console.log('WCU without the user index %o, with it %o', without, withIndex);
     assert.deepEqual(without, { login: 1, touch: 1, logout: 1 });
     assert.deepEqual(withIndex, { login: 2, touch: 1, logout: 2 });
+  });
+
+  test('revoking a session costs 2 units: its tombstone, and the index entry that goes with it', async () => {
+    const e = engine({ capacity: true, prefix: 'wcu#' });
+    for (const id of ['w-1', 'w-2', 'w-3']) await e.set(id, { uid: 'costly' }, inAnHour());
+    const before = e.stats().total.wcu;
+    assert.deepEqual(await e.destroyUserSessions('costly'), { destroyed: 3 });
+    assert.equal(e.stats().total.wcu - before, 6);
   });
 });
