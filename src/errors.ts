@@ -2,7 +2,17 @@
  * Typed errors. Every error carries a literal `code`; match on it (or use `instanceof`).
  * None uses `ENOENT` (read by express-session and `@fastify/session` as "no session") and none
  * carries a 4xx status (used as the HTTP status by every framework).
+ *
+ * A message can reach a visitor (Fastify's default error handler puts it in the body): it never names
+ * the table, the region, the endpoint or a command. What the operator needs to know is in `detail`,
+ * `advice` and `cause`, and in the debug log (`NODE_DEBUG=dynamodb-sessions`).
  */
+import { debuglog } from 'node:util';
+
+const debug = debuglog('dynamodb-sessions');
+
+/** The whole message of a 503: all a visitor learns. @internal */
+export const unavailableMessage = 'session store unavailable';
 
 /** Base class of every error this package throws. @public */
 export class DynamoDBSessionsError extends Error {
@@ -94,6 +104,8 @@ export class InvalidArgumentError extends DynamoDBSessionsError {
 /**
  * DynamoDB failed or could not be reached (network, timeout, throttling, missing table, wrong key
  * schema). The SDK error is the `cause`. Status 503: the request failed, the session was not lost.
+ * The message says only that the session store is unavailable; `detail` and `advice` say what failed
+ * and what to do, for the operator.
  * @public
  */
 export class StoreUnavailableError extends DynamoDBSessionsError {
@@ -103,37 +115,46 @@ export class StoreUnavailableError extends DynamoDBSessionsError {
   /** True when DynamoDB throttled the request (after the client's retries). */
   readonly throttled: boolean;
   /**
+   * What failed, for the operator, e.g. `DynamoDB GetItem failed: ResourceNotFoundException: ...`:
+   * it may name the table, the region or the endpoint, so it is kept out of `message`.
+   */
+  readonly detail: string;
+  /**
+   * What to do about it, when the store can tell (e.g. for a missing table: which table, where, and
+   * the command that creates it), for the operator; `undefined` otherwise.
+   */
+  readonly advice: string | undefined;
+  /**
    * @param advice - what to do about it, when the store can tell (e.g. the command that creates a
    * missing table)
    */
   constructor(operation: string, cause: unknown, advice?: string) {
+    super('ERR_STORE_UNAVAILABLE', unavailableMessage, { cause, status: 503 });
     const name = cause instanceof Error ? cause.name : 'Error';
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    const message = `DynamoDB ${operation} failed: ${name}: ${detail}${advice ? `. ${advice}` : ''}`;
-    super('ERR_STORE_UNAVAILABLE', message, {
-      cause,
-      status: 503,
-    });
+    const reason = cause instanceof Error ? cause.message : String(cause);
     this.operation = operation;
     this.throttled = isThrottle(cause);
+    this.detail = `DynamoDB ${operation} failed: ${name}: ${reason}`;
+    this.advice = advice;
+    debug('%s%s', this.detail, advice ? `. ${advice}` : '');
   }
 }
 
 /**
  * A save kept finding the session changed by other requests, and gave up after re-applying its
- * changes the maximum number of times. Nothing of this request was written; status 503. @public
+ * changes the maximum number of times. Nothing of this request was written; status 503. Like every
+ * 503, the message says only that the session store is unavailable; `detail` says why. @public
  */
 export class SessionConflictError extends DynamoDBSessionsError {
   declare readonly code: 'ERR_SESSION_CONFLICT';
   /** Attempts made. */
   readonly attempts: number;
+  /** Why, for the operator. */
+  readonly detail: string;
   constructor(attempts: number) {
-    super(
-      'ERR_SESSION_CONFLICT',
-      `session save gave up after ${attempts} attempts: other requests kept changing the session`,
-      { status: 503 },
-    );
+    super('ERR_SESSION_CONFLICT', unavailableMessage, { status: 503 });
     this.attempts = attempts;
+    this.detail = `session save gave up after ${attempts} attempts: other requests kept changing the session`;
   }
 }
 
@@ -152,14 +173,21 @@ export class SessionIdInUseError extends DynamoDBSessionsError {
   }
 }
 
-/** The user index needed for per-user operations is not configured or not in the table. @public */
+/**
+ * The user index needed for per-user operations is not configured or not in the table. The message
+ * names the index, not the table; `advice` says how to add it, for the operator. @public
+ */
 export class MissingIndexError extends DynamoDBSessionsError {
   declare readonly code: 'ERR_MISSING_INDEX';
   /** The index name that was looked for. */
   readonly index: string;
-  constructor(index: string, reason: string, cause?: unknown) {
+  /** How to add the index (the table, the command), when the store can tell; `undefined` otherwise. */
+  readonly advice: string | undefined;
+  constructor(index: string, reason: string, cause?: unknown, advice?: string) {
     super('ERR_MISSING_INDEX', `user index "${index}" ${reason}`, { cause });
     this.index = index;
+    this.advice = advice;
+    if (advice) debug('%s. %s', this.message, advice);
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * What to do when the table is missing: the advice a `ResourceNotFoundException` gets, naming the
- * table, where the client looked for it (region, endpoint) and the command that creates it.
+ * table, where the client looked for it (region, endpoint) and the command that creates it. It is
+ * the operator's: it goes to the error's `advice` and the debug log, never into its message, which
+ * can reach a visitor.
  */
 import { DEFAULTS } from './defaults.js';
 import type { ResolvedOptions } from './options.js';

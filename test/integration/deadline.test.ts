@@ -102,7 +102,7 @@ describe('the engine', () => {
       assert.equal(err.status, 503);
       assert.equal(err.operation, 'GetItem');
       assert.equal((err.cause as Error).name, 'TimeoutError');
-      assert.match(err.message, /within 600 ms \(callTimeoutMs\)/);
+      assert.match(err.detail, /within 600 ms \(callTimeoutMs\)/);
       assert.equal(engine.stats().operations.GetItem?.errors, 1);
       // the SDK was told: the connection is closed, and no retry follows
       await new Promise((resolve) => setTimeout(resolve, 400));

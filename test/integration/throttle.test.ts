@@ -143,7 +143,7 @@ describe('the engine under throttling', () => {
     assert.ok(err.cause instanceof ProvisionedThroughputExceededException);
     assert.equal(err.cause.$metadata.attempts, 3, 'the SDK reports its 3 attempts');
     assert.equal(faults.attempts.GetItem, 3, 'maxAttempts 3, no more');
-    assert.match(err.message, /ProvisionedThroughputExceededException/);
+    assert.match(err.detail, /ProvisionedThroughputExceededException/);
     const stats = engine.stats().operations.GetItem;
     assert.equal(stats?.throttles, 1);
     assert.equal(stats?.errors, 1);

@@ -7,6 +7,7 @@ import {
   InvalidSessionIdError,
   MalformedItemError,
   MissingIndexError,
+  SessionConflictError,
   SessionDataError,
   SessionIntegrityError,
   SessionTooLargeError,
@@ -42,8 +43,37 @@ test('StoreUnavailableError keeps the SDK error as its cause and says whether Dy
   assert.equal(err.cause, throttled);
   assert.equal(err.throttled, true);
   assert.equal(err.operation, 'GetItem');
-  assert.match(err.message, /DynamoDB GetItem failed: ProvisionedThroughputExceededException: slow down/);
+  assert.equal(err.detail, 'DynamoDB GetItem failed: ProvisionedThroughputExceededException: slow down');
   assert.equal(new StoreUnavailableError('PutItem', new Error('socket hang up')).throttled, false);
+});
+
+test('a 503 says only that the session store is unavailable; what failed and the fix stay on the error', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:8000'), { name: 'Error' });
+  const advice =
+    'The table "sessions" does not exist (region eu-west-1). Create it with: npx dynamodb-sessions create-table';
+  const errors = [
+    new StoreUnavailableError('GetItem', refused),
+    new StoreUnavailableError('PutItem', new Error('ResourceNotFoundException'), advice),
+    new SessionConflictError(16),
+  ];
+  for (const err of errors) {
+    assert.equal(err.status, 503);
+    assert.equal(err.message, 'session store unavailable');
+    assert.equal(String(err), `${err.name}: session store unavailable`);
+    assert.ok(
+      err.stack?.startsWith(`${err.name}: session store unavailable\n`),
+      'the stack does not show them either',
+    );
+  }
+  assert.match(errors[0]?.detail ?? '', /10\.1\.2\.3:8000/);
+  assert.equal((errors[1] as StoreUnavailableError).advice, advice);
+  assert.match(errors[2]?.detail ?? '', /gave up after 16 attempts/);
+});
+
+test('MissingIndexError names the index, and keeps how to add it in advice', () => {
+  const err = new MissingIndexError('uid-index', 'is missing from the table', undefined, 'Add it with: npx');
+  assert.equal(err.message, 'user index "uid-index" is missing from the table');
+  assert.equal(err.advice, 'Add it with: npx');
 });
 
 test('messages name what was wrong', () => {
