@@ -160,7 +160,6 @@ try {
       deleteItem: none,
       query: async () => ({}),
       batchGetItem: async () => ({}),
-      batchWriteItem: async () => ({}),
     },
     { tableName, prefix: '' },
   );

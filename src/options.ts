@@ -14,7 +14,7 @@ export type DynamoDBSendClient = Pick<DynamoDBClient, 'send'>;
 
 /** What one DynamoDB call consumed, as DynamoDB reported it (needs `capacity: true`). @public */
 export interface CapacityEvent {
-  /** `GetItem`, `PutItem`, `UpdateItem`, `DeleteItem`, `Query` or `BatchWriteItem`. */
+  /** `GetItem`, `PutItem`, `UpdateItem`, `DeleteItem`, `Query` or `BatchGetItem`. */
   operation: string;
   /** Read capacity units consumed. */
   rcu: number;

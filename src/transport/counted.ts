@@ -92,6 +92,5 @@ export function countedTransport(
     deleteItem: wrap('deleteItem'),
     query: wrap('query'),
     batchGetItem: wrap('batchGetItem'),
-    batchWriteItem: wrap('batchWriteItem'),
   };
 }

@@ -558,6 +558,5 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
     // rare calls (per-user operations): the SDK's stack costs nothing that matters there
     query: sdk.query,
     batchGetItem: sdk.batchGetItem,
-    batchWriteItem: sdk.batchWriteItem,
   };
 }

@@ -1,7 +1,6 @@
 /** The SDK path: every call through the client's `send`, with its whole middleware stack. */
 import {
   BatchGetItemCommand,
-  BatchWriteItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -45,6 +44,5 @@ export function sdkTransport(client: DynamoDBClient, lean: boolean): TableTransp
     deleteItem: (input, options) => send(item(new DeleteItemCommand(input), 'DeleteItem'), options),
     query: (input, options) => send(new QueryCommand(input), options),
     batchGetItem: (input, options) => send(new BatchGetItemCommand(input), options),
-    batchWriteItem: (input, options) => send(new BatchWriteItemCommand(input), options),
   };
 }

@@ -2,8 +2,6 @@
 import type {
   BatchGetItemCommandInput,
   BatchGetItemCommandOutput,
-  BatchWriteItemCommandInput,
-  BatchWriteItemCommandOutput,
   ConsumedCapacity,
   DeleteItemCommandInput,
   GetItemCommandInput,
@@ -31,9 +29,6 @@ export type BatchGetOutput = Pick<
   'Responses' | 'UnprocessedKeys' | 'ConsumedCapacity'
 >;
 
-/** What the engine reads back from a batch write. @internal */
-export type BatchWriteOutput = Pick<BatchWriteItemCommandOutput, 'UnprocessedItems' | 'ConsumedCapacity'>;
-
 /** What a transport is told about one call. @internal */
 export interface CallOptions {
   /** The call's deadline (`callTimeoutMs`): its signal is aborted when it passes (stop retrying, free the connection). */
@@ -52,7 +47,6 @@ export interface TableTransport {
   deleteItem(input: DeleteItemCommandInput, options?: CallOptions): Promise<ItemOutput>;
   query(input: QueryCommandInput, options?: CallOptions): Promise<QueryOutput>;
   batchGetItem(input: BatchGetItemCommandInput, options?: CallOptions): Promise<BatchGetOutput>;
-  batchWriteItem(input: BatchWriteItemCommandInput, options?: CallOptions): Promise<BatchWriteOutput>;
 }
 
 /** A transport's operations, named as DynamoDB names them. @internal */
@@ -63,5 +57,4 @@ export const operationNames = {
   deleteItem: 'DeleteItem',
   query: 'Query',
   batchGetItem: 'BatchGetItem',
-  batchWriteItem: 'BatchWriteItem',
 } as const satisfies Record<keyof TableTransport, string>;

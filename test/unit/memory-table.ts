@@ -4,7 +4,7 @@
  * (what to write, under which condition) can be tested without Java. It proves nothing about
  * DynamoDB itself: the integration tier runs the same paths on DynamoDB Local.
  */
-import type { AttributeValue, ConsumedCapacity, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { TableTransport } from '../../src/transport/types.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -349,15 +349,6 @@ export class MemoryTable {
             found.push(project(item, request?.ProjectionExpression, request?.ExpressionAttributeNames));
         }
         return { Responses: { [this.tableName]: found }, UnprocessedKeys: {} };
-      },
-      batchWriteItem: async (input) => {
-        this.count('BatchWriteItem', input);
-        for (const request of (input.RequestItems?.[this.tableName] ?? []) as WriteRequest[]) {
-          if (request.PutRequest?.Item)
-            this.items.set(this.keyOf(request.PutRequest.Item), clone(request.PutRequest.Item));
-          else if (request.DeleteRequest?.Key) this.items.delete(this.keyOf(request.DeleteRequest.Key));
-        }
-        return { UnprocessedItems: {} };
       },
     };
   }
