@@ -10,6 +10,7 @@ import {
   type DestroyUserSessionsResult,
   type EngineOptions,
   type ListUserSessionsOptions,
+  SessionDataError,
   SessionEngine,
   type SessionRecord,
   type UserSession,
@@ -48,6 +49,9 @@ function toData(sess: SessionData, loaded: SessionRecord<SessionData> | undefine
   return { ...sess, cookie: rest } as unknown as SessionData;
 }
 
+/** The session's lifetime is its cookie's. */
+const lifetimeKeys = ['cookie'];
+
 /** How far express-session's recomputed originalMaxAge may drift from the loaded one and be the same. */
 const maxAgeDriftMs = 5000;
 
@@ -71,6 +75,81 @@ const loaded = new WeakMap<object, SessionRecord<SessionData>>();
 function forgetOnFailure(sess: SessionData): void {
   const req: unknown = (sess as { req?: unknown }).req;
   if (isRecord(req) && req.session === sess) req.session = undefined;
+}
+
+/**
+ * express-session hashes the live session with `JSON.stringify` when the response ends, outside any
+ * handler: a BigInt or a cycle in it would throw there and take the process down. Each session this
+ * store hands out gets a `toJSON` (not enumerable, so it is never stored) that gives the session
+ * itself when JSON can hold it, and else a mark that differs from every session's JSON: the session
+ * then looks modified, and `set` refuses it with `SessionDataError`.
+ */
+const unstorableMark = '[session data JSON cannot hold]';
+
+function sessionJson(this: object): unknown {
+  return unstorable(this) ? unstorableMark : this;
+}
+
+/** Gives a session this store hands out the safe `toJSON`. */
+function harden(sess: unknown): void {
+  if (!isRecord(sess) || sess.toJSON === sessionJson) return;
+  Object.defineProperty(sess, 'toJSON', { value: sessionJson, configurable: true, writable: true });
+}
+
+/**
+ * Why JSON cannot hold a session, as a `SessionDataError` naming the value as the engine names it;
+ * `undefined` when it can. Walks the session as `JSON.stringify` does (a `toJSON` is called, the
+ * value it gives is walked), at a fraction of its cost: express-session hashes a session three
+ * times a request. A session met inside is walked as it is, so a cycle through it is seen.
+ */
+function unstorable(sess: object): SessionDataError | undefined {
+  const keys: (string | number)[] = [];
+  const open: object[] = [];
+  const why = (value: unknown): string | undefined => {
+    if (typeof value !== 'object') return typeof value === 'bigint' ? 'a BigInt has no JSON form' : undefined;
+    if (value === null || value instanceof Date) return undefined;
+    let json: unknown = value;
+    const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function' && toJSON !== sessionJson) {
+      try {
+        json = toJSON.call(value, String(keys.at(-1) ?? ''));
+      } catch (err) {
+        return `toJSON() threw: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    if (typeof json !== 'object' || json === null)
+      return typeof json === 'bigint' ? 'a BigInt has no JSON form' : undefined;
+    if (open.includes(json)) return 'circular reference';
+    open.push(json);
+    if (Array.isArray(json)) {
+      for (let i = 0; i < json.length; i++) {
+        keys.push(i);
+        const found = why(json[i]);
+        if (found) return found;
+        keys.pop();
+      }
+    } else {
+      for (const key in json) {
+        if (!Object.hasOwn(json, key)) continue;
+        keys.push(key);
+        const found = why((json as Record<string, unknown>)[key]);
+        if (found) return found;
+        keys.pop();
+      }
+    }
+    open.pop();
+    return undefined;
+  };
+  let reason: string | undefined;
+  try {
+    reason = why(sess);
+  } catch (err) {
+    // a getter or a proxy that throws, or nesting deeper than the stack
+    reason = err instanceof Error ? err.message : String(err);
+  }
+  if (reason === undefined) return undefined;
+  const path = keys.reduce<string>((p, k) => (typeof k === 'number' ? `${p}[${k}]` : `${p}.${k}`), 'session');
+  return new SessionDataError(path, reason);
 }
 
 /**
@@ -109,21 +188,53 @@ export class DynamoDBStore extends session.Store {
   /** express-session builds the live `Session` from what `get` returned: remember what was loaded. */
   override createSession(req: Request, sess: SessionData): session.Session & SessionData {
     const live = super.createSession(req, sess);
+    harden(live);
     const record = loaded.get(sess);
     if (record !== undefined) loaded.set(live, record);
     return live;
   }
 
+  #generate: ((req: Request) => void) | undefined;
+
+  /**
+   * express-session's `generate` (it sets it when the middleware is made): each new session it makes
+   * gets the same safe `toJSON` as a loaded one.
+   */
+  get generate(): ((req: Request) => void) | undefined {
+    return this.#generate;
+  }
+
+  set generate(make: ((req: Request) => void) | undefined) {
+    this.#generate =
+      typeof make === 'function'
+        ? (req) => {
+            make.call(this, req);
+            harden(req.session);
+          }
+        : undefined;
+  }
+
   /**
    * Saves a session against what this request loaded; an unchanged one only has its expiry moved
-   * (throttled by `touchAfter`). A failed save sets no session cookie.
+   * (throttled by `touchAfter`). A value JSON cannot hold (a BigInt, a cycle) is refused with
+   * `SessionDataError`, before any call. A failed save sets no session cookie.
    */
   override set(sid: string, sess: SessionData, cb?: Callback<void>): void {
+    const refused = isRecord(sess) && sess.toJSON === sessionJson ? unstorable(sess) : undefined;
+    if (refused) {
+      // at once: express-session writes its headers right after calling set, and must send no
+      // cookie for a session that is not stored
+      forgetOnFailure(sess);
+      settle(Promise.reject(refused), cb);
+      return;
+    }
     settleSave(
+      sess,
       () => {
         const expiresAtSec = secondsOf(sess.cookie?.expires) ?? this.engine.defaultExpiry();
         const record = loaded.get(sess);
-        return this.engine.setEager(sid, toData(sess, record), expiresAtSec, { loaded: record ?? null });
+        const since = { loaded: record ?? null, lifetimeKeys };
+        return this.engine.setEager(sid, toData(sess, record), expiresAtSec, since);
       },
       cb,
       // a later save of this request (an explicit save(), then the one at the end) starts from here
@@ -134,9 +245,22 @@ export class DynamoDBStore extends session.Store {
     );
   }
 
-  /** Called for every unmodified session, and when only the cookie changed: writes only what is due. */
+  /**
+   * Called for every unmodified session, and when only the cookie changed: writes only what is due.
+   * A session object this store did not load (an app's own call, a copy) only has its expiry moved,
+   * and only while its item is live: a touch never creates a session or brings one back.
+   */
   override touch(sid: string, sess: SessionData, cb?: Callback<void>): void {
-    this.set(sid, sess, cb);
+    if (isRecord(sess) && loaded.has(sess)) {
+      this.set(sid, sess, cb);
+      return;
+    }
+    settle(
+      Promise.resolve().then(() =>
+        this.engine.touch(sid, secondsOf(sess?.cookie?.expires) ?? this.engine.defaultExpiry()),
+      ),
+      cb,
+    );
   }
 
   /**

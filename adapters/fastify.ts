@@ -77,6 +77,9 @@ function toData(session: Session): Session {
  */
 const loadKey = '__dynamodbSessionsLoad';
 
+/** The session's lifetime is its cookie's. */
+const lifetimeKeys = ['cookie'];
+
 class Load {
   constructor(
     readonly sessionId: string,
@@ -134,10 +137,14 @@ export class DynamoDBStore implements SessionStore {
   set(sessionId: string, session: Session, cb: Callback<void>): void {
     const expiresAtSec = secondsOf(session.cookie?.expires) ?? this.engine.defaultExpiry();
     const live = session as unknown as Record<string, unknown>;
-    const load = live[loadKey];
-    const loaded = load instanceof Load && load.sessionId === sessionId ? load.record : null;
     settleSave(
-      () => this.engine.setEager(sessionId, toData(session), expiresAtSec, { loaded }),
+      session,
+      () => {
+        // read when the save starts: an earlier save of this request in flight leaves its load here
+        const load = live[loadKey];
+        const loaded = load instanceof Load && load.sessionId === sessionId ? load.record : null;
+        return this.engine.setEager(sessionId, toData(session), expiresAtSec, { loaded, lifetimeKeys });
+      },
       cb,
       // a later save of this request (save() in a route, then the one before the reply) starts from here
       (record) => {

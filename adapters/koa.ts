@@ -16,7 +16,7 @@ import {
   type SessionRecord,
   type UserSession,
 } from '../src/index.js';
-import { isRecord, secondsOf } from './shared.js';
+import { afterEarlierSave, isRecord, secondsOf } from './shared.js';
 
 /** A session as koa-session hands it to a store: its data plus `_expire` and `_maxAge`, or `_session`. @public */
 export type KoaSessionData = Record<string, unknown>;
@@ -57,6 +57,9 @@ export interface DynamoDBSessionOptions extends DynamoDBStoreOptions {
  * is judged against this request's own load, so a stale copy never overwrites a concurrent change.
  */
 const loaded = new WeakMap<object, { key: string; record: SessionRecord<KoaSessionData> }>();
+
+/** The session's lifetime: koa-session's per-session maxAge, or a browser-session cookie. */
+const lifetimeKeys = ['_maxAge', '_session'];
 
 /**
  * A DynamoDB store for koa-session. `_expire` is not stored: the item's expiry is the one truth,
@@ -117,11 +120,14 @@ export class DynamoDBStore {
       this.engine.defaultExpiry();
     // koa-session passes the request's ctx to get and set: without it, the engine reads what it replaces
     const ctx = isRecord(options?.ctx) ? options.ctx : undefined;
-    const load = ctx ? loaded.get(ctx) : undefined;
-    const since = ctx ? { loaded: load?.key === key ? load.record : null } : {};
-    const record = await this.engine.set(key, isRecord(sess) ? data : sess, expiresAtSec, since);
-    // koa-session may save twice in one request (regenerate, save()): the second starts from here
-    if (ctx && record) loaded.set(ctx, { key, record });
+    // koa-session may save twice in one request (regenerate, save(), manuallyCommit()): the second
+    // waits for the first, and starts from what it stored
+    await afterEarlierSave(ctx, async () => {
+      const load = ctx ? loaded.get(ctx) : undefined;
+      const since = ctx ? { loaded: load?.key === key ? load.record : null, lifetimeKeys } : {};
+      const record = await this.engine.set(key, isRecord(sess) ? data : sess, expiresAtSec, since);
+      if (ctx && record) loaded.set(ctx, { key, record });
+    });
   }
 
   /**
@@ -220,5 +226,38 @@ export function dynamodbSession(app: KoaApp, options: DynamoDBSessionOptions = {
   }
   const made = store ?? new DynamoDBStore(engineOptions);
   // koa-session fills in its defaults on the object it is given: give it a copy
-  return Object.assign(createSession(app, { ...session, store: made }), { store: made });
+  const middleware = createSession(app, { ...session, store: made });
+  const typed: typeof middleware = async (ctx, next) => {
+    try {
+      await middleware(ctx, next);
+    } catch (err) {
+      throw await refusalOf(ctx, err);
+    }
+  };
+  return Object.assign(typed, { store: made });
+}
+
+/**
+ * The error of a request whose session JSON cannot hold (a BigInt, a cycle): koa-session hashes the
+ * session with `JSON.stringify` to decide whether to save it, and its `TypeError` comes before the
+ * store sees the data. Saved as `save()` saves (without the hash), the store refuses it with a
+ * `SessionDataError` naming the value. Any other error is returned as it is.
+ */
+async function refusalOf(ctx: unknown, err: unknown): Promise<unknown> {
+  // a cycle gives a TypeError, or a RangeError when each step of it goes through a toJSON
+  if (!(err instanceof TypeError || err instanceof RangeError) || !isRecord(ctx)) return err;
+  const sess = ctx.session;
+  if (!isRecord(sess) || typeof sess.save !== 'function') return err;
+  try {
+    JSON.stringify(sess);
+    return err;
+  } catch {
+    // JSON cannot hold it: the store says why
+  }
+  try {
+    await sess.save();
+  } catch (refused) {
+    return refused;
+  }
+  return err;
 }

@@ -18,34 +18,76 @@ export function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): voi
   );
 }
 
+/** The save in flight of each session object (one request's), settled either way. */
+const inFlight = new WeakMap<object, Promise<unknown>>();
+
 /**
- * Settles a save into its callback: at once when it wrote nothing (the engine's result is then not
- * a promise), so that the framework goes on in the same tick (express-session otherwise holds back
- * the last byte of its answer until the callback); else as `settle` does. `saved` gets the result,
- * `failed` the error before the callback does.
+ * Runs a request's save after the save of the same session object still in flight, if any: a second
+ * save (an explicit `save()` not waited for, then the framework's own) must start from what the
+ * first stored, or it looks like another new session under a live id. `task` includes what the
+ * request keeps of a save's result, so the next one sees it. Without a save in flight, `task` runs
+ * at once and its result is returned as it is (not a promise when it wrote nothing).
+ */
+export function afterEarlierSave<R>(owner: unknown, task: () => R | Promise<R>): R | Promise<R> {
+  if (typeof owner !== 'object' || owner === null) return task();
+  const before = inFlight.get(owner);
+  const result = before ? before.then(task) : task();
+  if (result instanceof Promise) {
+    const settled = result.then(
+      () => {},
+      () => {},
+    );
+    inFlight.set(owner, settled);
+    void settled.then(() => {
+      if (inFlight.get(owner) === settled) inFlight.delete(owner);
+    });
+  }
+  return result;
+}
+
+/**
+ * Settles a save of the session object `owner` into its callback, after any save of it in flight:
+ * at once when it wrote nothing (the engine's result is then not a promise), so that the framework
+ * goes on in the same tick (express-session otherwise holds back the last byte of its answer until
+ * the callback); else as `settle` does. `saved` gets the result, `failed` the error before the
+ * callback does.
  */
 export function settleSave<R>(
+  owner: unknown,
   save: () => R | Promise<R>,
   cb: Callback<void> | undefined,
   saved: (result: R) => void,
   failed: (err: unknown) => void = () => {},
 ): void {
-  let result: R | Promise<R>;
-  try {
-    result = save();
-  } catch (err) {
-    result = Promise.reject(err);
-  }
+  const task = (): R | Promise<R> => {
+    let result: R | Promise<R>;
+    try {
+      result = save();
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    if (!(result instanceof Promise)) {
+      saved(result);
+      return result;
+    }
+    return result.then(
+      (value) => {
+        saved(value);
+        return value;
+      },
+      (err: unknown) => {
+        failed(err);
+        throw err;
+      },
+    );
+  };
+  const result = afterEarlierSave(owner, task);
   if (!(result instanceof Promise)) {
-    saved(result);
     cb?.(null);
     return;
   }
   settle(
-    result.then(saved, (err: unknown) => {
-      failed(err);
-      throw err;
-    }),
+    result.then(() => {}),
     cb,
   );
 }

@@ -3,13 +3,21 @@
  * the expiry alone, or the whole session) and under which condition; `format/` says how a session
  * is stored, `transport/` how a call reaches DynamoDB.
  */
+import { debuglog } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LruCache } from './cache.js';
 import { nowSec } from './clock.js';
 import { DEFAULTS } from './defaults.js';
 import { InvalidArgumentError, InvalidSessionIdError } from './errors.js';
-import { type Item, ItemFormat, type PreparedData, prepareData, type SessionRecord } from './format/item.js';
-import { maxKeyBytes, type SessionKeys, sessionKeysOf, tombstoneItem } from './format/keys.js';
+import {
+  handOut,
+  type Item,
+  ItemFormat,
+  type PreparedData,
+  prepareData,
+  type SessionRecord,
+} from './format/item.js';
+import { keyTag, maxKeyBytes, type SessionKeys, sessionKeysOf, tombstoneItem } from './format/keys.js';
 import { missingTableAdvice, whereOf } from './missing-table.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { SessionWriter } from './save/writer.js';
@@ -37,6 +45,13 @@ export interface SetOptions<T> {
    * Left out, `set` reads the item first (one more read) and replaces it whole.
    */
   loaded?: SessionRecord<T> | null;
+  /**
+   * The top-level keys that hold the session's lifetime (a framework's cookie fields). When this save
+   * changes one and another request changed the session meanwhile, this save's expiry is written
+   * (the later write wins, for the lifetime as for any key); when only the other request changed
+   * one, its expiry stands. Left out, a merged save keeps the later of the two expiries.
+   */
+  lifetimeKeys?: readonly string[];
 }
 
 /** What the tests of this package reach inside an engine. @internal */
@@ -45,6 +60,8 @@ export interface EngineInternals<T> {
   /** The client the calls go through; `undefined` on an in-memory table. */
   client: DynamoDBClient | undefined;
 }
+
+const debug = debuglog('dynamodb-sessions');
 
 let injected: TableTransport | undefined;
 let internalsOf: <T extends object>(engine: SessionEngine<T>) => EngineInternals<T>;
@@ -87,7 +104,10 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     this.#recorder = new StatsRecorder(this.#options.onCapacity);
     this.#cache = new LruCache(this.#options.cacheSize);
     this.#capacityInput = this.#options.capacity ? { ReturnConsumedCapacity: 'TOTAL' } : {};
-    this.#format = new ItemFormat(this.#options);
+    this.#format = new ItemFormat(this.#options, (itemKey, err) => {
+      this.#recorder.unreadable++;
+      debug('session %s read as no session: %s', keyTag(itemKey), err.message);
+    });
     let inner: TableTransport;
     if (injected) {
       inner = injected;
@@ -139,11 +159,13 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const keys = this.#keysOf(id);
     if (keys === null) return null; // such an id can never have been stored
     const found = await this.#read(keys);
-    const record = found ? this.#format.fromItem(found.item, nowSec()) : null;
-    if (!record) {
+    const stored = found ? this.#format.fromItem(found.item, nowSec()) : null;
+    if (!stored) {
       this.#cache.delete(id);
       return null;
     }
+    // the caller's data is a copy: what it changes in place, at any depth, is judged against this load
+    const record = handOut(stored);
     if (found?.underPlainId) this.#plainLoads.set(record, found.key);
     this.#cache.set(id, record.expiresAtSec);
     return record;
@@ -189,7 +211,9 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const loaded = options.loaded;
     if (loaded === undefined) return this.#replace(id, keys, data, prepared, expires);
     const migrateFrom = loaded ? this.#plainLoads.get(loaded) : undefined;
-    return this.#writer.save({ id, key, data, prepared, expires, loaded, overwrite: false, migrateFrom });
+    const lifetimeKeys = options.lifetimeKeys ?? [];
+    const s = { id, key, data, prepared, expires, loaded, overwrite: false, migrateFrom, lifetimeKeys };
+    return this.#writer.save(s);
   }
 
   /** A save whose caller does not say what it loaded: what is stored now is what it replaces. */
@@ -205,7 +229,17 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const found = await this.#read(keys, true);
     const loaded = found ? this.#format.fromItem(found.item, nowSec()) : null;
     const migrateFrom = found?.underPlainId ? found.key : undefined;
-    const s = { id, key: keys.key, data, prepared, expires, loaded, overwrite: true, migrateFrom };
+    const s = {
+      id,
+      key: keys.key,
+      data,
+      prepared,
+      expires,
+      loaded,
+      overwrite: true,
+      migrateFrom,
+      lifetimeKeys: [],
+    };
     return this.#writer.save(s);
   }
 
@@ -218,9 +252,9 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const keys = this.#keysOf(id);
     const expires = expiryOf(expiresAtSec);
     if (keys === null) return;
-    // a session still under its plain id (written by an earlier version) is touched there
+    // a session still under its plain id is touched there
     if ((await this.#writer.touch(id, keys.key, expires)) === 'absent' && keys.plain)
-      await this.#writer.touch(id, keys.plain, expires, true);
+      await this.#writer.touch(id, keys.plain, expires);
   }
 
   /**
@@ -233,7 +267,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const key = keys.key;
     this.#cache.delete(id);
     const o = this.#options;
-    const writes: Promise<unknown>[] = [
+    const removeKey = () =>
       o.tombstoneSeconds === 0
         ? this.#transport.deleteItem({
             TableName: o.tableName,
@@ -244,12 +278,18 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
             TableName: o.tableName,
             Item: tombstoneItem(o, key, nowSec()),
             ...this.#capacityInput,
-          }),
-    ];
-    // the session an earlier version may have kept under the plain id goes too: once the tombstone
-    // is gone, nothing of it is left to find
-    if (keys.plain) writes.push(this.#removePlain(keys.plain));
-    await Promise.all(writes);
+          });
+    if (!keys.plain) {
+      await removeKey();
+      return;
+    }
+    // the session kept under the plain id goes too: once the tombstone is gone, nothing of it is left
+    // to find. With no tombstone, the plain item goes first: a save moving it to the hashed key at
+    // this moment then either finds it gone and undoes its move, or wrote before this delete
+    if (o.tombstoneSeconds === 0) {
+      await this.#removePlain(keys.plain);
+      await removeKey();
+    } else await Promise.all([removeKey(), this.#removePlain(keys.plain)]);
   }
 
   /**
@@ -269,8 +309,9 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
   }
 
   /**
-   * Destroys every session of a user except those in `except` ("log out other devices"), 25 per
-   * `BatchWriteItem`, as tombstones so that no request in flight writes them back. Safe to retry.
+   * Destroys every session of a user except those in `except` ("log out other devices"): one write per
+   * session, conditional on it still belonging to the user, 8 at a time, as tombstones so that no
+   * request in flight writes them back. Safe to retry.
    * @param userId - the id `userId` returns for the user's sessions
    * @returns how many sessions were destroyed
    * @throws MissingIndexError when `userId` is not set or the table has no such index; InvalidArgumentError; StoreUnavailableError
@@ -339,15 +380,15 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     if (first) return { item: first, key: keys.key, underPlainId: false };
     const again = !strong && !o.consistentRead && o.consistentReadOnMiss;
     // both keys at once: the hashed one again (strongly), and the plain one, eventually consistent
-    // unless asked otherwise: no version of this store writes plain ids, so none was written a moment ago
+    // unless asked otherwise: with ids hashed nothing writes plain ids, so none was written a moment ago
     const [hashed, plain] = await Promise.all([
       again ? this.#getItem(keys.key, true) : undefined,
       keys.plain ? this.#getItem(keys.plain, strong || o.consistentRead) : undefined,
     ]);
     if (hashed) return { item: hashed, key: keys.key, underPlainId: false };
-    // an item with a version was written by this version of the store, under a hashed key: an "id"
-    // that is some item's hash finds that item here, and must not open it
-    if (!keys.plain || !plain || plain[o.versionAttribute] !== undefined) return undefined;
+    // an id that could be some session's hash has no plain key (sessionKeysOf): what is found here
+    // was stored under this very id, by an earlier version or with `hashIds: false`
+    if (!keys.plain || !plain) return undefined;
     return { item: plain, key: keys.plain, underPlainId: true };
   }
 
@@ -356,8 +397,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
    * a read unit), since such items are few and a delete costs a write unit whether or not one is there.
    */
   async #removePlain(plainKey: string): Promise<void> {
-    const item = await this.#getItem(plainKey, false);
-    if (item && item[this.#options.versionAttribute] === undefined) await this.#writer.deletePlain(plainKey);
+    if (await this.#getItem(plainKey, false)) await this.#writer.deletePlain(plainKey);
   }
 
   async #getItem(key: string, consistent: boolean): Promise<Item | undefined> {

@@ -31,6 +31,11 @@ export interface StatsSnapshot {
    * loaded it): logout stays final, and nothing is brought back.
    */
   skipped: number;
+  /**
+   * Sessions found that no configured key could open (sealed with a key since removed, or altered):
+   * each read as no session, so that the visitor starts a new one instead of being locked out.
+   */
+  unreadable: number;
 }
 
 const reads = new Set(['GetItem', 'Query', 'BatchGetItem']);
@@ -46,6 +51,8 @@ export class StatsRecorder {
   conflicts = 0;
   /** See `StatsSnapshot.skipped`. */
   skipped = 0;
+  /** See `StatsSnapshot.unreadable`. */
+  unreadable = 0;
 
   constructor(private readonly onCapacity: ((event: CapacityEvent) => void) | undefined) {}
 
@@ -80,6 +87,12 @@ export class StatsRecorder {
       total.rcu += s.rcu;
       total.wcu += s.wcu;
     }
-    return { operations, total, conflicts: this.conflicts, skipped: this.skipped };
+    return {
+      operations,
+      total,
+      conflicts: this.conflicts,
+      skipped: this.skipped,
+      unreadable: this.unreadable,
+    };
   }
 }

@@ -3,11 +3,16 @@
  * and the reading of any item back into a session record (or `null` for a tombstone or an expired item).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { MalformedItemError, SessionDataError, SessionTooLargeError } from '../errors.js';
+import {
+  MalformedItemError,
+  SessionDataError,
+  SessionIntegrityError,
+  SessionTooLargeError,
+} from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { DataCodec } from './envelope.js';
 import { sizeOf } from './marshal.js';
-import { type Plain, toPlain } from './plain.js';
+import { copyData, type Plain, toPlain } from './plain.js';
 
 /** DynamoDB's item size limit, 400 KB. @public */
 export const ITEM_LIMIT_BYTES = 400 * 1024;
@@ -66,8 +71,15 @@ export function prepareData(data: unknown): PreparedData {
 }
 
 /**
+ * The data each record was made with: kept apart from what a caller holds of it (`load` hands out a
+ * copy), so that a change the caller makes in place, at any depth, is seen against it.
+ */
+const baselines = new WeakMap<object, unknown>();
+
+/**
  * A session as loaded or stored; its JSON text, when not given, is made at its first read (an
- * unmodified request that only reads its session needs none). @internal
+ * unmodified request that only reads its session needs none). `data` is the record's baseline:
+ * what later saves compare against. @internal
  */
 export function recordOf<T>(data: T, expiresAtSec: number, version: number, json?: string): SessionRecord<T> {
   let text = json;
@@ -79,7 +91,28 @@ export function recordOf<T>(data: T, expiresAtSec: number, version: number, json
       return text;
     },
   });
+  baselines.set(record, data);
   return record;
+}
+
+/**
+ * The record to hand to a caller: its data a deep copy, the caller's to change in place; the
+ * record's baseline and JSON text stay those of `record`. @internal
+ */
+export function handOut<T>(record: SessionRecord<T>): SessionRecord<T> {
+  const baseline = baselineOf(record);
+  const out = { data: copyData(baseline), expiresAtSec: record.expiresAtSec, version: record.version };
+  Object.defineProperty(out, 'json', { enumerable: true, get: () => record.json });
+  baselines.set(out, baseline);
+  return out as SessionRecord<T>;
+}
+
+/**
+ * What a record's data was when it was made: for records this package made, never the object a
+ * caller holds; for one made elsewhere, its data as it is now. @internal
+ */
+export function baselineOf<T>(record: SessionRecord<T>): T {
+  return baselines.has(record) ? (baselines.get(record) as T) : record.data;
 }
 
 /** An item's version: 0 when it has none (written by an earlier version of this store, or another tool). */
@@ -95,7 +128,10 @@ function versionOf(av: AttributeValue | undefined, attribute: string): number {
 export class ItemFormat<T> {
   private readonly codec: DataCodec;
 
-  constructor(private readonly options: ResolvedOptions<T>) {
+  constructor(
+    private readonly options: ResolvedOptions<T>,
+    private readonly onUnreadable: (itemKey: string, err: SessionIntegrityError) => void = () => {},
+  ) {
     this.codec = new DataCodec(options.compress, options.serializer, options.encryption);
   }
 
@@ -123,7 +159,7 @@ export class ItemFormat<T> {
 
   /**
    * The session an item holds; `null` for a tombstone or an item past its expiry (DynamoDB TTL
-   * deletes expired items late, often hours). @throws MalformedItemError, SessionIntegrityError
+   * deletes expired items late, often hours), or whose data no configured key opens. @throws MalformedItemError
    */
   fromItem(item: Item, nowSec: number): SessionRecord<T> | null {
     const o = this.options;
@@ -131,11 +167,19 @@ export class ItemFormat<T> {
     if (live === null) return null;
     const { expiresAtSec, version } = live;
     const itemKey = item[o.hashKey]?.S ?? '';
-    const data = this.codec.decode(item[o.dataAttribute], o.dataAttribute, {
-      table: o.tableName,
-      itemKey,
-      version,
-    });
+    let data: Record<string, unknown> | null;
+    try {
+      data = this.codec.decode(item[o.dataAttribute], o.dataAttribute, {
+        table: o.tableName,
+        itemKey,
+        version,
+      });
+    } catch (err) {
+      if (!(err instanceof SessionIntegrityError)) throw err;
+      // nobody can open it (its key was removed, or it was altered): no session, never a lockout
+      this.onUnreadable(itemKey, err);
+      return null;
+    }
     if (data === null) return null;
     return recordOf(data as T, expiresAtSec, version);
   }

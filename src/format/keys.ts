@@ -26,11 +26,17 @@ export function hashOfId(id: string): string {
   return hash('sha256', id, 'base64url');
 }
 
-/** Where a session id is stored: `key`, where this store writes, and `plain`, where earlier writers did. @internal */
+/**
+ * Where a session id is stored: `key`, where this store writes, and `plain`, where it or another
+ * writer stored it with ids not hashed. @internal
+ */
 export interface SessionKeys {
   /** The key this store reads first and writes. */
   key: string;
-  /** The plain-id key, read when `key` holds nothing; `undefined` when ids are not hashed. */
+  /**
+   * The plain-id key, read when `key` holds nothing; `undefined` when ids are not hashed, or for an
+   * id spelled like a hash.
+   */
   plain: string | undefined;
 }
 
@@ -41,8 +47,14 @@ export interface SessionKeys {
 export function sessionKeysOf(prefix: string, id: string, hashIds: boolean): SessionKeys | null {
   const plain = itemKeyOf(prefix, id);
   if (plain === null) return null;
-  return hashIds ? { key: prefix + hashOfId(id), plain } : { key: plain, plain: undefined };
+  if (!hashIds) return { key: plain, plain: undefined };
+  // an id spelled like a hash would name, as a plain key, the item of the session it is the hash of:
+  // such an id is never looked for under its plain key, whatever the item holds or the options say
+  return { key: prefix + hashOfId(id), plain: hashShaped.test(id) ? undefined : plain };
 }
+
+/** What `hashOfId` makes: 43 base64url characters. */
+const hashShaped = /^[A-Za-z0-9_-]{43}$/;
 
 /** What the tombstone of a destroyed session needs to know. @internal */
 export interface TombstoneShape {

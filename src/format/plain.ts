@@ -152,6 +152,35 @@ export function samePlain(value: unknown, plain: Plain): boolean {
   return count === Object.keys(plain).length;
 }
 
+/**
+ * A deep copy of session data as read or given: arrays, plain objects, Dates, Maps, Sets and binary
+ * data are copied at every level; other class instances (a serializer may revive them) are shared.
+ * @internal
+ */
+export function copyData<V>(value: V): V {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const list: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) list[i] = copyData(value[i]);
+    return list as V;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    const map: Record<string, unknown> = proto === null ? Object.create(null) : {};
+    const source = value as Record<string, unknown>;
+    for (const key of Object.keys(source)) put(map, key, copyData(source[key]));
+    return map as V;
+  }
+  if (value instanceof Date) return new Date(value.getTime()) as V;
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, copyData(v)])) as V;
+  if (value instanceof Set) return new Set([...value].map(copyData)) as V;
+  if (Buffer.isBuffer(value)) return Buffer.from(value) as V;
+  // a typed array's slice is a copy (a Buffer's is a view, hence the line above)
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return (value as unknown as Uint8Array).slice() as V;
+  return value;
+}
+
 /** Sorts keys at every level of already-plain data (e.g. parsed from a JSON string). @internal */
 export function sortKeys(value: Plain): Plain {
   if (value === null || typeof value !== 'object') return value;

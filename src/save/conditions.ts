@@ -2,11 +2,17 @@
  * The conditions of the save protocol's writes: each write assumes something about the item, and
  * says so in its condition.
  *
- * - An expiry-only write (touch) requires the item to exist, to be live (no tombstone) and not expired.
+ * - An expiry-only write (touch) requires the item to exist, to be live (no tombstone) and not expired,
+ *   and, for a request that loaded it, still to be the version loaded.
  * - A save of a loaded session requires the item still to be the version it loaded, live and not expired.
  * - A new session is written only where no live item is (an expired item or tombstone is dead).
  */
-import type { AttributeValue, PutItemCommandInput, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type {
+  AttributeValue,
+  DeleteItemCommandInput,
+  PutItemCommandInput,
+  UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import type { Item } from '../format/item.js';
 import type { ResolvedOptions } from '../options.js';
 
@@ -17,31 +23,54 @@ type Shape = Pick<
 
 const number = (n: number): AttributeValue => ({ N: String(n) });
 
-/** An expiry-only update of a live, unexpired item. @internal */
+/**
+ * An expiry-only update of a live, unexpired item; with `loadedVersion`, only while the item is still
+ * the version a request loaded (0: an item written without a version), so that a newer write's expiry
+ * (a longer "remember me", a shorter one) is never replaced by a stale request's. @internal
+ */
 export function touchInput(
   o: Shape,
   itemKey: string,
   expiresAtSec: number,
   nowSec: number,
-  underPlainId = false,
+  loadedVersion?: number,
 ): UpdateItemCommandInput {
   const live = 'attribute_exists(#k) AND attribute_not_exists(#t) AND #e > :now';
+  const values = { ':e': number(expiresAtSec), ':now': number(nowSec) };
+  const names = { '#k': o.hashKey, '#e': o.expiresAttribute, '#t': o.tombstoneAttribute };
+  const version =
+    loadedVersion === undefined ? undefined : loadedVersion === 0 ? 'attribute_not_exists(#v)' : '#v = :v';
   return {
     TableName: o.tableName,
     Key: { [o.hashKey]: { S: itemKey } },
     UpdateExpression: 'SET #e = :e',
-    // an item under a plain id was written by an earlier version, without a version attribute: a
-    // versioned item there is a session under its hashed key, which a cookie never names
-    ConditionExpression: underPlainId ? `${live} AND attribute_not_exists(#v)` : live,
-    ExpressionAttributeNames: {
-      '#k': o.hashKey,
-      '#e': o.expiresAttribute,
-      '#t': o.tombstoneAttribute,
-      ...(underPlainId && { '#v': o.versionAttribute }),
-    },
-    ExpressionAttributeValues: { ':e': number(expiresAtSec), ':now': number(nowSec) },
-    // tells a missing item from a destroyed or expired one, for the fallback to a plain-id item
+    ConditionExpression: version ? `${live} AND ${version}` : live,
+    ExpressionAttributeNames: version ? { ...names, '#v': o.versionAttribute } : names,
+    ExpressionAttributeValues: loadedVersion ? { ...values, ':v': number(loadedVersion) } : values,
+    // tells a missing item from a destroyed, expired or newer one
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * A delete of one item: with `version`, only while it is still that version (0: an item written
+ * without one). @internal
+ */
+export function deleteInput(o: Shape, itemKey: string, version?: number): DeleteItemCommandInput {
+  const base = { TableName: o.tableName, Key: { [o.hashKey]: { S: itemKey } } };
+  if (version === undefined) return base;
+  if (version === 0) {
+    return {
+      ...base,
+      ConditionExpression: 'attribute_exists(#k) AND attribute_not_exists(#v)',
+      ExpressionAttributeNames: { '#k': o.hashKey, '#v': o.versionAttribute },
+    };
+  }
+  return {
+    ...base,
+    ConditionExpression: '#v = :v',
+    ExpressionAttributeNames: { '#v': o.versionAttribute },
+    ExpressionAttributeValues: { ':v': number(version) },
   };
 }
 

@@ -4,12 +4,14 @@
  * request's own changes are re-applied onto the fresh copy; a session gone meanwhile is never
  * written back. No decision rests on the process's cache, which only saves expiry-only writes.
  */
+import { randomInt } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import type { LruCache } from '../cache.js';
 import { nowSec } from '../clock.js';
 import { SessionConflictError, SessionIdInUseError, StoreUnavailableError } from '../errors.js';
 import {
+  baselineOf,
   type Item,
   type ItemFormat,
   type PreparedData,
@@ -18,12 +20,12 @@ import {
   type SessionRecord,
 } from '../format/item.js';
 import { keyTag } from '../format/keys.js';
-import { type Plain, samePlain } from '../format/plain.js';
+import { copyData, type Plain, samePlain, toPlain } from '../format/plain.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StatsRecorder } from '../stats.js';
 import { isConditionFailure } from '../transport/counted.js';
 import type { TableTransport } from '../transport/types.js';
-import { putInput, touchInput } from './conditions.js';
+import { deleteInput, putInput, touchInput } from './conditions.js';
 import { applyChanges, type OwnChanges, ownChanges } from './merge.js';
 
 const debug = debuglog('dynamodb-sessions');
@@ -44,16 +46,24 @@ export interface SaveRequest<T> {
   /** The caller did not say what it loaded: the session is replaced whole, whatever changed meanwhile. */
   overwrite: boolean;
   /**
-   * The plain-id key `loaded` was read from (written by an earlier version): this save writes the
-   * session under `key` instead, then deletes that item.
+   * The plain-id key `loaded` was read from: this save writes the session under `key` instead, then
+   * deletes that item (and undoes the move when that item is gone meanwhile).
    */
   migrateFrom?: string | undefined;
+  /**
+   * The top-level keys that hold the session's lifetime (its cookie): a save that changes one has its
+   * expiry written as it asks, even onto a copy another request changed meanwhile.
+   */
+  lifetimeKeys: readonly string[];
 }
 
 type Data = Record<string, unknown>;
 
-/** What an expiry-only write did: wrote, found the session destroyed or expired, or found no item. */
-export type TouchOutcome = 'written' | 'gone' | 'absent';
+/**
+ * What an expiry-only write did: wrote; found the session destroyed or expired; found no item; or
+ * found a newer version than the one loaded, whose expiry stands.
+ */
+export type TouchOutcome = 'written' | 'gone' | 'absent' | 'stale';
 
 /** One save waiting for its session's earlier saves in this process. */
 interface Job<T> {
@@ -85,6 +95,19 @@ function takeBatch<T>(jobs: Job<T>[]): Job<T>[] {
   if (alone(first)) return [first];
   const end = jobs.findIndex(alone);
   return end === -1 ? [...jobs] : jobs.slice(0, end);
+}
+
+/**
+ * The version of a new session's first write: random, so that a save whose write landed but whose
+ * answer was lost knows its own item from another session's under the same id.
+ */
+function firstVersion(): number {
+  return randomInt(1, 2 ** 31);
+}
+
+/** Whether two values have the same stored form. */
+function sameStored(a: unknown, b: unknown): boolean {
+  return JSON.stringify(toPlain(a)) === JSON.stringify(toPlain(b));
 }
 
 /** The record of the highest version. */
@@ -140,17 +163,19 @@ export class SessionWriter<T> {
    */
   save(s: SaveRequest<T>): SessionRecord<T> | null | Promise<SessionRecord<T> | null> {
     const loaded = s.loaded;
-    const origin = loaded ? (this.#origins.get(loaded) ?? (loaded.data as Record<string, unknown>)) : {};
-    let own: OwnChanges | undefined;
-    const changes = () => (own ??= ownChanges(origin, s.prepared.plain, s.data as Data));
-    if (loaded) {
+    // what the request loaded, as loaded: never the objects the app holds and changes in place
+    const base = loaded ? (baselineOf(loaded) as Data) : undefined;
+    const origin = loaded ? (this.#origins.get(loaded) ?? (base as Data)) : {};
+    if (loaded && base) {
       // unchanged against what it last saw stored: at most the expiry moves, without waiting
       const data =
-        s.overwrite || origin === loaded.data ? s.data : (applyChanges(loaded.data as Data, changes()) as T);
+        s.overwrite || origin === base
+          ? s.data
+          : (applyChanges(base, ownChanges(origin, s.prepared.plain, s.data as Data)) as T);
       // walking the data against the loaded copy is cheaper than its JSON text, and enough when equal
       const same =
         data === s.data
-          ? samePlain(data, loaded.data as Plain) || s.prepared.json === loaded.json
+          ? samePlain(data, base as Plain) || s.prepared.json === loaded.json
           : prepareData(data).json === loaded.json;
       if (same) {
         if (!this.#expiryDue(s.id, loaded, s.expires)) return loaded;
@@ -160,6 +185,10 @@ export class SessionWriter<T> {
     }
     // data that cannot be stored is refused here, before it joins the queue (its plain form checks it)
     void s.prepared.plain;
+    // a copy: the app may change its session again before this write is sent
+    const queued: SaveRequest<T> = { ...s, data: copyData(s.data) };
+    let own: OwnChanges | undefined;
+    const changes = () => (own ??= ownChanges(origin, queued.prepared.plain, queued.data as Data));
     let q = this.#queues.get(s.id);
     if (!q) {
       q = { jobs: [], latest: undefined };
@@ -167,7 +196,7 @@ export class SessionWriter<T> {
     }
     const queue = q;
     return new Promise((resolve, reject) => {
-      queue.jobs.push({ s, origin, changes, resolve, reject });
+      queue.jobs.push({ s: queued, origin, changes, resolve, reject });
       if (queue.jobs.length === 1) void this.#drain(s.id, queue);
     });
   }
@@ -176,11 +205,17 @@ export class SessionWriter<T> {
   async #drain(id: string, q: Queue<T>): Promise<void> {
     while (q.jobs.length > 0) {
       const batch = takeBatch(q.jobs);
+      let taken = batch.length;
       try {
         const results = await this.#write(batch, q);
         for (const [i, job] of batch.entries()) job.resolve(results[i] ?? null);
       } catch (err) {
-        if (batch.length === 1 || err instanceof StoreUnavailableError) {
+        if (err instanceof SessionConflictError) {
+          // the session kept changing through every attempt: the saves that waited behind them met
+          // the same conflicts, and fail with them (one budget per save, batched or queued, not one each)
+          taken = q.jobs.length;
+          for (const job of q.jobs) job.reject(err);
+        } else if (batch.length === 1 || err instanceof StoreUnavailableError) {
           for (const job of batch) job.reject(err);
         } else {
           // what one save holds (too large, say) must not fail the others: each on its own
@@ -188,7 +223,7 @@ export class SessionWriter<T> {
             await this.#write([job], q).then((r) => job.resolve(r[0] ?? null), job.reject);
         }
       }
-      q.jobs.splice(0, batch.length);
+      q.jobs.splice(0, taken);
     }
     this.#queues.delete(id);
   }
@@ -205,13 +240,15 @@ export class SessionWriter<T> {
     // a new session or a whole replacement is written as given; loaded saves re-apply their changes
     const compose = (onto: SessionRecord<T> | null): T => {
       if (s.overwrite || onto === null) return s.data;
+      const stored = baselineOf(onto) as Data;
       // the common case: one save over what its request loaded is its data as given
-      if (batch.length === 1 && onto === s.loaded && first.origin === onto.data) return s.data;
-      return batch.reduce<Data>((data, job) => applyChanges(data, job.changes()), onto.data as Data) as T;
+      if (batch.length === 1 && onto === s.loaded && first.origin === stored) return s.data;
+      return batch.reduce<Data>((data, job) => applyChanges(data, job.changes()), stored) as T;
     };
     // a session moving from its plain id is written under its key as new (or onto what another
     // request moved there already)
     const moving = s.migrateFrom !== undefined;
+    const isNew = s.loaded === null && !s.overwrite && !moving;
     let base = (s.loaded === null && !s.overwrite) || moving ? null : fresh0;
     for (const job of batch)
       if (base && (job.s.loaded?.version ?? 0) < base.version) this.parts.recorder.conflicts++;
@@ -219,18 +256,19 @@ export class SessionWriter<T> {
     let fresh: SessionRecord<T> | null | undefined = base === null && q.latest ? q.latest : undefined;
     let data = compose(base);
     let prepared = data === s.data ? s.prepared : prepareData(data);
-    // another request's later expiry is kept; this request's own may also move it earlier
-    let expires = base && base !== s.loaded ? Math.max(wanted, base.expiresAtSec) : wanted;
+    let expires = base && base !== s.loaded ? this.#expiryOver(base, batch, wanted) : wanted;
+    /** This save's last write: a failure may have found it landed (its answer lost). */
+    let written: { version: number; json: string } | undefined;
     for (let attempt = 1; ; attempt++) {
       if (fresh !== undefined) {
         if (!fresh) {
           this.#gone(s.id, s.key, 'PutItem');
           return batch.map((j) => j.s.loaded);
         }
+        const ownWrite = written?.version === fresh.version && written.json === fresh.json;
+        // a new session never takes a live session's place, whatever its data: its id is not unique
+        if (isNew && !ownWrite && !this.#untrusted.has(fresh)) throw new SessionIdInUseError();
         if (fresh.json !== prepared.json) {
-          // a new session never takes a live session's place: its id is not unique
-          if (s.loaded === null && !s.overwrite && !moving && !this.#untrusted.has(fresh))
-            throw new SessionIdInUseError();
           if (attempt > maxSaveAttempts) throw new SessionConflictError(attempt - 1);
           this.parts.recorder.conflicts += batch.length;
           debug('session %s changed meanwhile (version %d): re-applying', keyTag(s.key), fresh.version);
@@ -238,22 +276,29 @@ export class SessionWriter<T> {
         base = fresh;
         data = compose(fresh);
         prepared = data === s.data ? s.prepared : prepareData(data);
-        expires = Math.max(wanted, fresh.expiresAtSec);
+        expires = this.#expiryOver(fresh, batch, wanted);
       }
       if (base && prepared.json === base.json) {
         // what these saves hold is stored already (also: an earlier attempt that landed, its answer
         // lost): at most the expiry moves
-        const touched = await this.#touchLoaded(s.id, s.key, base, expires);
+        const touched =
+          expires === base.expiresAtSec ? base : await this.#touchLoaded(s.id, s.key, base, expires);
         return batch.map((j) => this.#keepOrigin(touched, j));
       }
-      const version = (base?.version ?? 0) + 1;
+      const created = base === null;
+      const version = base ? base.version + 1 : firstVersion();
       const item = this.parts.format.toItem(s.key, data, prepared, expires, version);
+      written = { version, json: prepared.json };
       const failure = await this.#put(item, base ? base.version : null);
       if (failure === undefined) {
         this.parts.cache.set(s.id, expires);
         const record = recordOf(prepared.plain as T, expires, version, prepared.json);
         q.latest = record;
-        if (s.migrateFrom !== undefined) await this.#deletePlain(s.migrateFrom);
+        if (moving && !(await this.#finishMove(s, created, version))) {
+          q.latest = undefined;
+          this.#gone(s.id, s.key, 'PutItem');
+          return batch.map((j) => j.s.loaded);
+        }
         return batch.map((j) => this.#keepOrigin(record, j));
       }
       fresh = await this.#foundInstead(failure, s);
@@ -267,12 +312,33 @@ export class SessionWriter<T> {
   }
 
   /**
+   * The expiry of saves written onto `fresh`, a copy newer than some of them loaded. A save that
+   * changed the session's lifetime (its cookie) has its own expiry written: the later write wins, for
+   * the lifetime as for any key ("remember me" turned off stays off). When another request changed the
+   * lifetime, its expiry stands. Else the later of the two: a request kept the session alive.
+   */
+  #expiryOver(fresh: SessionRecord<T>, batch: Job<T>[], wanted: number): number {
+    const first = batch[0] as Job<T>;
+    const keys = first.s.lifetimeKeys;
+    if (first.s.overwrite || keys.length === 0) return Math.max(wanted, fresh.expiresAtSec);
+    let own: number | undefined;
+    for (const job of batch) {
+      const c = job.changes();
+      if (keys.some((k) => c.set.has(k) || c.deleted.includes(k))) own = job.s.expires;
+    }
+    if (own !== undefined) return own;
+    const stored = baselineOf(fresh) as Data;
+    if (keys.some((k) => !sameStored(stored[k], first.origin[k]))) return fresh.expiresAtSec;
+    return Math.max(wanted, fresh.expiresAtSec);
+  }
+
+  /**
    * `record` as a job's next `loaded`: a later save of the same request counts as its own only what
    * it changes against the data it held (whole replacements hold no one else's data).
    */
   #keepOrigin(record: SessionRecord<T>, job: Job<T>): SessionRecord<T> {
     if (job.s.overwrite || record.json === job.s.prepared.json) return record;
-    const next = recordOf(record.data, record.expiresAtSec, record.version, record.json);
+    const next = recordOf(baselineOf(record), record.expiresAtSec, record.version, record.json);
     this.#origins.set(next, applyChanges(job.origin, job.changes()));
     return next;
   }
@@ -281,11 +347,11 @@ export class SessionWriter<T> {
    * Moves the expiry of a session whose loaded state is not known (`touch`), using the cache only to
    * skip a write this process made already. Never creates an item.
    */
-  async touch(id: string, key: string, expires: number, underPlainId = false): Promise<TouchOutcome> {
+  async touch(id: string, key: string, expires: number): Promise<TouchOutcome> {
     const cached = this.parts.cache.get(id);
     if (cached !== undefined && !touchDue(cached, expires, this.parts.options.touchAfter, Date.now() / 1000))
       return 'written';
-    return this.#writeExpiry(id, key, expires, underPlainId);
+    return this.#writeExpiry(id, key, expires);
   }
 
   /** Whether an unchanged session's expiry must be written: it moves earlier, or is due to move later. */
@@ -303,61 +369,91 @@ export class SessionWriter<T> {
     loaded: SessionRecord<T>,
     expires: number,
   ): Promise<SessionRecord<T>> {
-    if ((await this.#writeExpiry(id, key, expires)) !== 'written') return loaded;
-    const touched = recordOf(loaded.data, expires, loaded.version);
+    if ((await this.#writeExpiry(id, key, expires, loaded.version)) !== 'written') return loaded;
+    const touched = recordOf(baselineOf(loaded), expires, loaded.version, loaded.json);
     const origin = this.#origins.get(loaded);
     if (origin) this.#origins.set(touched, origin);
     return touched;
   }
 
   /**
-   * An expiry-only write: `'gone'` when the item was there but destroyed or expired, `'absent'`
-   * when there was no item (DynamoDB returns the item a failed condition found).
+   * An expiry-only write, over the version loaded when it is given: `'gone'` when the item was there
+   * but destroyed or expired, `'absent'` when there was no item (DynamoDB returns the item a failed
+   * condition found), `'stale'` when a newer version was written meanwhile (its expiry stands).
    */
-  async #writeExpiry(id: string, key: string, expires: number, underPlainId = false): Promise<TouchOutcome> {
+  async #writeExpiry(
+    id: string,
+    key: string,
+    expires: number,
+    loadedVersion?: number,
+  ): Promise<TouchOutcome> {
     try {
       await this.parts.transport.updateItem({
-        ...touchInput(this.parts.options, key, expires, nowSec(), underPlainId),
+        ...touchInput(this.parts.options, key, expires, nowSec(), loadedVersion),
         ...this.parts.capacityInput,
       });
       this.parts.cache.set(id, expires);
       return 'written';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+      const found: unknown = Reflect.get(err as object, 'Item');
+      if (found === undefined) {
+        this.#gone(id, key, 'UpdateItem');
+        return 'absent';
+      }
+      if (loadedVersion !== undefined && this.parts.format.liveVersion(found as Item, nowSec()) !== null) {
+        this.parts.cache.delete(id);
+        this.parts.recorder.skipped++;
+        debug('UpdateItem of session %s skipped: a newer version was written meanwhile', keyTag(key));
+        return 'stale';
+      }
       this.#gone(id, key, 'UpdateItem');
-      return Reflect.get(err as object, 'Item') === undefined ? 'absent' : 'gone';
+      return 'gone';
     }
   }
 
-  /**
-   * Deletes the item a session id had under its plain id, written by an earlier version (it has no
-   * version): never an item this version wrote, whose hashed key a plain id could spell.
-   */
+  /** Deletes a session's item under its plain id (a destroy's, when one is there). */
   async deletePlain(plainKey: string): Promise<void> {
+    await this.parts.transport.deleteItem({
+      ...deleteInput(this.parts.options, plainKey),
+      ...this.parts.capacityInput,
+    });
+  }
+
+  /**
+   * After a session is written under its hashed key, deletes the plain-id item it was loaded from,
+   * while that item is still the version loaded. When it is not (destroyed meanwhile), a move that
+   * created the hashed item undoes it, and returns `false`: a logout stays final.
+   */
+  async #finishMove(s: SaveRequest<T>, created: boolean, version: number): Promise<boolean> {
     const o = this.parts.options;
+    const plainKey = s.migrateFrom as string;
     try {
       await this.parts.transport.deleteItem({
-        TableName: o.tableName,
-        Key: { [o.hashKey]: { S: plainKey } },
-        ConditionExpression: 'attribute_not_exists(#v)',
-        ExpressionAttributeNames: { '#v': o.versionAttribute },
+        ...deleteInput(o, plainKey, s.loaded?.version ?? 0),
+        ...this.parts.capacityInput,
+      });
+      debug('session %s moved to its hashed key', keyTag(plainKey));
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) {
+        // the session is saved: the old item is never read while the new one exists, a destroy
+        // deletes it too, and it expires when it was due to
+        debug('session %s moved; its old item stays until it expires: %s', keyTag(plainKey), String(err));
+        return true;
+      }
+      // another request moved it first (this save was written onto that copy): nothing to undo
+      if (!created) return true;
+    }
+    try {
+      await this.parts.transport.deleteItem({
+        ...deleteInput(o, s.key, version),
         ...this.parts.capacityInput,
       });
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
     }
-  }
-
-  /** Deletes a session's item under its plain id, once it is written under its hashed key. */
-  async #deletePlain(plainKey: string): Promise<void> {
-    try {
-      await this.deletePlain(plainKey);
-      debug('session %s moved to its hashed key', keyTag(plainKey));
-    } catch (err) {
-      // the session is saved: the old item is never read while the new one exists, a destroy
-      // deletes it too, and it expires when it was due to
-      debug('session %s moved; its old item stays until it expires: %s', keyTag(plainKey), String(err));
-    }
+    return false;
   }
 
   /** A conditional put; the failure when its condition did not hold, else `undefined`. */

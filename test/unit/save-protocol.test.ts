@@ -55,7 +55,7 @@ describe('no lost updates', () => {
     await b.set('s', { ...fast?.data, b: 1 }, inAnHour(), { loaded: fast });
     await a.set('s', { ...slow?.data, a: 1 }, inAnHour(), { loaded: slow });
     assert.deepEqual(await a.get('s'), { a: 1, b: 1, user: 'ada' });
-    assert.equal(item('s')?.ver?.N, '3');
+    assert.equal(item('s')?.ver?.N, String((slow?.version ?? 0) + 2), 'two writes over the version loaded');
     assert.equal(a.stats().conflicts, 1);
   });
 
@@ -178,7 +178,7 @@ describe('nothing comes back', () => {
 });
 
 describe('the conditions each write carries', () => {
-  test('touch: the item exists, is live and has not expired', async () => {
+  test('touch of a loaded session: the item exists, is live, has not expired and is the version loaded', async () => {
     const { table, a } = setup({ touchAfter: 0 });
     await a.set('c1', { n: 1 }, inAnHour(), { loaded: null });
     const loaded = await a.load('c1');
@@ -189,9 +189,17 @@ describe('the conditions each write carries', () => {
     await a.set('c1', { n: 1 }, inAnHour() + 10, { loaded });
     assert.equal(
       input?.ConditionExpression,
-      'attribute_exists(#k) AND attribute_not_exists(#t) AND #e > :now',
+      'attribute_exists(#k) AND attribute_not_exists(#t) AND #e > :now AND #v = :v',
     );
+    assert.deepEqual(input?.ExpressionAttributeValues?.[':v'], { N: String(loaded?.version) });
     assert.equal(input?.UpdateExpression, 'SET #e = :e');
+    input = undefined;
+    await a.touch('c1', inAnHour() + 20);
+    assert.equal(
+      (input as UpdateItemCommandInput | undefined)?.ConditionExpression,
+      'attribute_exists(#k) AND attribute_not_exists(#t) AND #e > :now',
+      'a touch without a load: live, whatever its version',
+    );
   });
 
   test('save: the version loaded, live, unexpired; a new session: no live item', async () => {
@@ -204,11 +212,13 @@ describe('the conditions each write carries', () => {
     await a.set('c2', { n: 2 }, inAnHour(), { loaded: await a.load('c2') });
     assert.equal(puts[0]?.ConditionExpression, 'attribute_not_exists(#k) OR #e <= :now');
     assert.equal(puts[1]?.ConditionExpression, '#v = :v AND attribute_not_exists(#t) AND #e > :now');
-    assert.deepEqual(puts[1]?.ExpressionAttributeValues?.[':v'], { N: '1' });
-    assert.equal(puts[1]?.Item?.ver?.N, '2');
+    const first = Number(puts[0]?.Item?.ver?.N);
+    assert.ok(Number.isSafeInteger(first) && first >= 1, 'a new session starts at a random version');
+    assert.deepEqual(puts[1]?.ExpressionAttributeValues?.[':v'], { N: String(first) });
+    assert.equal(puts[1]?.Item?.ver?.N, String(first + 1));
   });
 
-  test('an item written without a version (an earlier store) is loaded as version 0 and saved as 1', async () => {
+  test('an item written without a version (an earlier store) is loaded as version 0 and moved as a new session', async () => {
     const { table, a } = setup();
     table.items.set('session#old', {
       id: { S: 'session#old' },
@@ -218,7 +228,7 @@ describe('the conditions each write carries', () => {
     const loaded = await a.load('old');
     assert.equal(loaded?.version, 0);
     await a.set('old', { user: 'ada', n: 1 }, inAnHour(), { loaded });
-    assert.equal(table.items.get(keyOf('old'))?.ver?.N, '1');
+    assert.ok(Number(table.items.get(keyOf('old'))?.ver?.N) >= 1);
     assert.equal(table.items.get('session#old'), undefined, 'moved from its plain id to its hashed key');
   });
 
