@@ -145,7 +145,7 @@ export interface EngineOptions<T = Record<string, unknown>> {
   serializer?: Serializer;
   /**
    * Seals session data with AES-256-GCM, bound to its session id: DynamoDB only sees ciphertext, and
-   * an altered item, or one copied to another session, is refused with `SessionIntegrityError`.
+   * an altered item, or one copied to another session, reads as no session (`stats().unreadable`).
    * With a list, the first key seals and every key opens (key rotation). While it is set, data that
    * is not sealed reads as no session. @defaultValue none
    */
