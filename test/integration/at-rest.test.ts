@@ -17,7 +17,7 @@ import { sign as signExpressCookie } from 'cookie-signature';
 import Keygrip from 'keygrip';
 import { hashOfId } from '../../src/format/keys.ts';
 import { SessionEngine } from '../../src/index.ts';
-import { CookieJar, freshTable, keyOf, localClient, request } from './helpers.ts';
+import { CookieJar, freshTable, keyOf, localClient, request, unreadable } from './helpers.ts';
 import { type Framework, type ProtocolApp, type Seen, secret, startApp } from './protocol-apps.ts';
 
 const client = await localClient();
@@ -198,14 +198,3 @@ describe('sealed sessions bound to their table and version', () => {
     assert.equal(hashOfId('one-read').length, 43);
   });
 });
-
-/** A session no configured key opens: read as no session, and counted. */
-async function unreadable(
-  e: { get(id: string): Promise<unknown>; stats(): { unreadable: number } },
-  id: string,
-  what = id,
-) {
-  const before = e.stats().unreadable;
-  assert.equal(await e.get(id), null, what);
-  assert.equal(e.stats().unreadable, before + 1, `counted: ${what}`);
-}

@@ -13,7 +13,7 @@ import {
   SessionEngine,
   SessionTooLargeError,
 } from '../../src/index.ts';
-import { countCommands, freshTable, keyOf, localClient } from './helpers.ts';
+import { countCommands, freshTable, keyOf, localClient, unreadable } from './helpers.ts';
 
 const client = await localClient();
 const counter = countCommands(client);
@@ -464,14 +464,3 @@ describe('cost', () => {
     assert.ok(wb64 * 3 < w64, '64 KB: brotli writes cost under a third');
   });
 });
-
-/** A session no configured key opens: read as no session, and counted. */
-async function unreadable(
-  e: { get(id: string): Promise<unknown>; stats(): { unreadable: number } },
-  id: string,
-  what = id,
-) {
-  const before = e.stats().unreadable;
-  assert.equal(await e.get(id), null, what);
-  assert.equal(e.stats().unreadable, before + 1, `counted: ${what}`);
-}

@@ -116,6 +116,33 @@ function assertNothingOfTheSetup(body: string, table: string, where: string, lab
   }
 }
 
+/**
+ * A load (`GET /me` with a session cookie) and a save (`POST /login`, a new session) of a failing
+ * app: each a 503 whose body shows nothing of the setup, and whose error (the app saw it) says only
+ * that the store is unavailable; `check` reads the rest.
+ */
+async function eachFailure(
+  app: { base: string; errors: unknown[] },
+  cookie: CookieJar,
+  table: string,
+  where: string,
+  check: (seen: { body: unknown; text: string; seen: StoreUnavailableError }) => void,
+): Promise<void> {
+  for (const [path, jar, method] of [
+    ['/me', cookie, 'GET'],
+    ['/login', new CookieJar(), 'POST'],
+  ] as const) {
+    const { res, body } = await request(app.base, path, jar, { method });
+    assert.equal(res.status, 503, `${method} ${path}`);
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    assertNothingOfTheSetup(text, table, where, `${method} ${path}`);
+    const seen = app.errors.at(-1);
+    assert.ok(seen instanceof StoreUnavailableError, `${method} ${path}: ${String(seen)}`);
+    assert.equal(seen.message, 'session store unavailable');
+    check({ body, text, seen });
+  }
+}
+
 for (const [framework, make] of Object.entries(frameworks)) {
   describe(`${framework}: the 503 a visitor gets`, () => {
     let cookie = new CookieJar();
@@ -131,39 +158,19 @@ for (const [framework, make] of Object.entries(frameworks)) {
       const where = (await whereOf(down)).endpoint ?? '';
       assert.match(where, /^http:\/\/127\.0\.0\.1:\d+$/);
       const app = await make({ client: down, tableName });
-      for (const [path, jar, method] of [
-        ['/me', cookie, 'GET'],
-        ['/login', new CookieJar(), 'POST'],
-      ] as const) {
-        const { res, body } = await request(app.base, path, jar, { method });
-        assert.equal(res.status, 503, `${method} ${path}`);
-        const text = typeof body === 'string' ? body : JSON.stringify(body);
-        assertNothingOfTheSetup(text, tableName, where, `${method} ${path}`);
-        const seen = app.errors.at(-1);
-        assert.ok(seen instanceof StoreUnavailableError, `${method} ${path}: ${String(seen)}`);
-        assert.equal(seen.message, 'session store unavailable');
+      await eachFailure(app, cookie, tableName, where, ({ seen }) => {
         assert.ok(seen.detail.includes(new URL(where).host), seen.detail);
         assert.ok(seen.cause instanceof Error, 'the SDK error is the cause');
-      }
+      });
     });
 
     test('the table missing: no table, region nor command in the body; the error keeps them', async () => {
       const missing = `not_created_${randomBytes(4).toString('hex')}`;
       const app = await make({ client, tableName: missing });
-      for (const [path, jar, method] of [
-        ['/me', cookie, 'GET'],
-        ['/login', new CookieJar(), 'POST'],
-      ] as const) {
-        const { res, body } = await request(app.base, path, jar, { method });
-        assert.equal(res.status, 503, `${method} ${path}`);
-        const text = typeof body === 'string' ? body : JSON.stringify(body);
-        assertNothingOfTheSetup(text, missing, localEndpoint, `${method} ${path}`);
+      await eachFailure(app, cookie, missing, localEndpoint, ({ body, text, seen }) => {
         if (framework === 'fastify')
           assert.equal((body as { message?: unknown }).message, 'session store unavailable');
         if (framework === 'express') assert.match(text, /StoreUnavailableError: session store unavailable/);
-        const seen = app.errors.at(-1);
-        assert.ok(seen instanceof StoreUnavailableError, `${method} ${path}: ${String(seen)}`);
-        assert.equal(seen.message, 'session store unavailable');
         assert.match(seen.detail, /ResourceNotFoundException/);
         for (const part of [
           `"${missing}"`,
@@ -173,7 +180,7 @@ for (const [framework, make] of Object.entries(frameworks)) {
         ]) {
           assert.ok(seen.advice?.includes(part), `the advice names ${part}: ${seen.advice}`);
         }
-      }
+      });
     });
   });
 }

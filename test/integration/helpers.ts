@@ -1,5 +1,6 @@
 /** Test helpers: a client for the run's DynamoDB Local, fresh tables, command counting, HTTP with cookies. */
 
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -217,4 +218,15 @@ export function cookieExpiresAt(res: Response, name: string): number | null | un
 /** The table key of a session id: the prefix and the id's hash, as the store writes it by default. */
 export function keyOf(id: string, prefix = 'session#'): string {
   return prefix + hashOfId(id);
+}
+
+/** Asserts that a session no configured key opens reads as no session, and is counted. */
+export async function unreadable(
+  engine: { get(id: string): Promise<unknown>; stats(): { unreadable: number } },
+  id: string,
+  what = id,
+): Promise<void> {
+  const before = engine.stats().unreadable;
+  assert.equal(await engine.get(id), null, what);
+  assert.equal(engine.stats().unreadable, before + 1, `counted: ${what}`);
 }

@@ -22,7 +22,8 @@ import Koa from 'koa';
 import { DynamoDBStore as ExpressStore } from '../../adapters/express.ts';
 import { dynamodbSessions } from '../../adapters/fastify.ts';
 import { dynamodbSession } from '../../adapters/koa.ts';
-import { listen, within } from './helpers.ts';
+import { listen } from './helpers.ts';
+import { pass } from './protocol-apps.ts';
 
 export type Framework = 'express' | 'fastify' | 'koa';
 export type Data = Record<string, unknown>;
@@ -115,47 +116,9 @@ export function jsonOf(data: Data): Data {
   return JSON.parse(JSON.stringify(data));
 }
 
-// ---- gates: a request held between the load and the save of its session ----
+// ---- gates: a request held between the load and the save of its session (protocol-apps' own) ----
 
-const gates = new Map<string, { arrive: () => void; released: Promise<void> }>();
-let gateCount = 0;
-/** ms a held request waits for its release before it fails: no request hangs the run */
-const GATE_HOLD_MS = 15_000;
-
-export class Gate {
-  readonly name = `m${++gateCount}`;
-  readonly #arrived: Promise<void>;
-  #release = () => {};
-
-  constructor() {
-    let arrive = () => {};
-    this.#arrived = new Promise<void>((resolve) => {
-      arrive = resolve;
-    });
-    const released = new Promise<void>((resolve) => {
-      this.#release = resolve;
-    });
-    gates.set(this.name, { arrive, released });
-  }
-
-  /** Resolves once the held request has loaded its session (bounded). */
-  arrived(): Promise<void> {
-    return within(this.#arrived, 10_000, `the request held by ${this.name} reaching its route`);
-  }
-
-  release(): void {
-    this.#release();
-    gates.delete(this.name);
-  }
-}
-
-async function pass(name: unknown): Promise<void> {
-  if (typeof name !== 'string' || name === '') return;
-  const gate = gates.get(name);
-  if (!gate) throw new Error(`no gate ${name}`);
-  gate.arrive();
-  await within(gate.released, GATE_HOLD_MS, `gate ${name} released`);
-}
+export { Gate } from './protocol-apps.ts';
 
 // ---- one route logic, three frameworks ----
 

@@ -114,7 +114,7 @@ export class Gate {
 }
 
 /** A route's first step: waits at the gate named in the query, if any. */
-async function pass(name: unknown): Promise<void> {
+export async function pass(name: unknown): Promise<void> {
   if (typeof name !== 'string' || name === '') return;
   const gate = held.get(name);
   if (!gate) throw new Error(`no gate ${name}`);
