@@ -144,14 +144,16 @@ export async function request(
     ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
   });
   jar.store(res);
-  const text = await res.text();
-  let body: unknown = text;
+  return { status: res.status, body: bodyOf(await res.text()), res };
+}
+
+/** An answer's body: parsed when it is JSON, else its text. */
+export function bodyOf(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    // not JSON: keep the text
+    return text; // not JSON
   }
-  return { status: res.status, body, res };
 }
 
 /** Listens on 127.0.0.1 on a free port; returns the base URL. */

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { CookieJar, endpoint, freshTable, localClient } from './helpers.ts';
+import { bodyOf, CookieJar, endpoint, freshTable, localClient } from './helpers.ts';
 
 const client = await localClient();
 let tableName = '';
@@ -65,14 +65,7 @@ async function send(server: Server, path: string, jar: CookieJar, method = 'GET'
     );
   });
   jar.store(res);
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, body, setCookie: res.headers.getSetCookie() };
+  return { status: res.status, body: bodyOf(await res.text()), setCookie: res.headers.getSetCookie() };
 }
 
 const kinds = { bigint: 'session.n', cycle: 'session.tree.self', self: 'session.me' };
