@@ -204,6 +204,7 @@ export class DynamoDBStore extends session.Store {
     return this.#generate;
   }
 
+  /** Set by express-session: its maker of new sessions, wrapped so that each gets the safe `toJSON`. */
   set generate(make: ((req: Request) => void) | undefined) {
     this.#generate =
       typeof make === 'function'
