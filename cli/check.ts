@@ -12,6 +12,8 @@ export interface TableSpec {
   /** The user index to check; `undefined` when not asked. */
   userIndex: string | undefined;
   userIdAttribute: string;
+  /** The store's key prefix, under which doctor's probe item goes. @defaultValue `DEFAULTS.prefix` */
+  prefix?: string;
   /** For the fix commands. */
   region: string | undefined;
   endpoint: string | undefined;

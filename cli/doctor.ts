@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  BatchGetItemCommand,
   DeleteItemCommand,
   DescribeTableCommand,
   type DynamoDBClient,
@@ -135,8 +136,10 @@ export function checkUserIndex(table: TableDescription, spec: TableSpec): Check 
 
 /**
  * Proves the credentials can do what the store does: PutItem, GetItem, UpdateItem and DeleteItem on
- * a probe item (`doctor#<uuid>`, expiring in a minute) that it removes, and Query on the user index.
- * A failed condition still proves the permission. @internal
+ * a probe item (`<prefix>doctor#<uuid>`, expiring in a minute) that it removes, and the per-user
+ * calls: Query on the user index and BatchGetItem on the table. The key starts with the store's
+ * prefix, as a `dynamodb:LeadingKeys` condition wants. A failed condition still proves the
+ * permission. @internal
  */
 export async function checkAccess(
   client: DynamoDBClient,
@@ -145,7 +148,7 @@ export async function checkAccess(
   withIndex: boolean,
 ): Promise<Check[]> {
   const arn = table.TableArn ?? `table ${spec.tableName}`;
-  const key = { [spec.hashKey]: { S: `doctor#${randomUUID()}` } };
+  const key = { [spec.hashKey]: { S: `${spec.prefix ?? DEFAULTS.prefix}doctor#${randomUUID()}` } };
   const names = { '#k': spec.hashKey, '#e': spec.expiresAttribute };
   const soon = { N: String(Math.floor(Date.now() / 1000) + 60) };
   const TableName = spec.tableName;
@@ -210,6 +213,14 @@ export async function checkAccess(
         }),
       );
     checks.push(await probe('Query', query, `${arn}/index/${IndexName}`));
+  }
+  if (spec.userIndex) {
+    // listUserSessions reads each listed session's expiry and owner this way; the probe item is gone
+    const batch = () =>
+      client.send(
+        new BatchGetItemCommand({ RequestItems: { [TableName]: { Keys: [key], ConsistentRead: true } } }),
+      );
+    checks.push(await probe('BatchGetItem', batch));
   }
   return checks;
 }

@@ -1,5 +1,5 @@
 /**
- * The `dynamodb-sessions` command: `create-table`, `doctor` and `cost`.
+ * The `dynamodb-sessions` command: `create-table`, `doctor`, `cost`, `iam-policy` and `template`.
  * Exit codes: 0 ok, 1 problems found, DynamoDB failed or no credentials/region, 2 bad command line.
  */
 import { parseArgs } from 'node:util';
@@ -9,7 +9,16 @@ import { type Connection, connect, isLoopback, SetupError } from './connect.js';
 import { COST_DEFAULTS, type CostInputs, costVariants, estimateCost } from './cost-model.js';
 import { formatCost } from './cost-report.js';
 import { checkTable, runChecks } from './doctor.js';
+import { type ActionReason, type PolicyDocument, type PolicySpec, policiesFor } from './iam-policy.js';
 import { silenceNodeVersionNotice } from './quiet-sdk.js';
+import {
+  cloudFormation,
+  TEMPLATE_FORMATS,
+  type TemplateFormat,
+  type TemplateSpec,
+  templateText,
+} from './template.js';
+import { cdkSnippet, terraform } from './template-code.js';
 
 // before any client is made: the SDK checks when it makes the first one
 silenceNodeVersionNotice();
@@ -207,6 +216,8 @@ async function runCreateTable(v: Values): Promise<number> {
 
 async function runDoctor(v: Values): Promise<number> {
   const spec = tableSpec(v);
+  const prefix = str(v, 'prefix');
+  if (prefix !== undefined) spec.prefix = prefix;
   const connection = await connectTo(spec);
   const { client, region, notes } = connection;
   try {
@@ -297,16 +308,147 @@ async function runCost(v: Values): Promise<number> {
   return 0;
 }
 
+function bool(v: Values, flag: string, fallback: boolean): boolean {
+  const raw = str(v, flag);
+  if (raw === undefined) return fallback;
+  if (raw !== 'true' && raw !== 'false')
+    throw new UsageError(`--${flag}: expected true or false, got "${raw}"`);
+  return raw === 'true';
+}
+
+function policySpec(v: Values): PolicySpec {
+  const spec = tableSpec(v);
+  billingOf(v);
+  const account = str(v, 'account');
+  if (account !== undefined && !/^\d{12}$/.test(account))
+    throw new UsageError(`--account: expected a 12-digit AWS account id, got "${account}"`);
+  if (spec.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(spec.region))
+    throw new UsageError(`--region: expected a region such as eu-west-1, got "${spec.region}"`);
+  const prefix = str(v, 'prefix') ?? DEFAULTS.prefix;
+  if (v['leading-keys'] && prefix === '')
+    throw new UsageError('--leading-keys needs a --prefix: with none, every key would match');
+  const rawTombstone = str(v, 'tombstone-seconds');
+  const tombstoneSeconds =
+    rawTombstone === '0' ? 0 : (integer(v, 'tombstone-seconds') ?? DEFAULTS.tombstoneSeconds);
+  return {
+    tableName: spec.tableName,
+    userIndex: spec.userIndex,
+    prefix,
+    hashIds: bool(v, 'hash-ids', DEFAULTS.hashIds),
+    plainIdFallback: bool(v, 'plain-id-fallback', DEFAULTS.plainIdFallback),
+    tombstoneSeconds,
+    region: spec.region,
+    account,
+    leadingKeys: v['leading-keys'] === true,
+  };
+}
+
+function policyText(title: string, actions: ActionReason[], policy: PolicyDocument): string {
+  const width = Math.max(...actions.map((a) => a.action.length)) + 11;
+  const lines = actions.map((a) => `  ${`dynamodb:${a.action}`.padEnd(width)}${a.why}`);
+  return [title, ...lines, JSON.stringify(policy, null, 2)].join('\n');
+}
+
+async function runIamPolicy(v: Values): Promise<number> {
+  const spec = policySpec(v);
+  const only = str(v, 'only');
+  if (only !== undefined && only !== 'app' && only !== 'cli')
+    throw new UsageError(`--only: expected app or cli, got "${only}"`);
+  const policies = policiesFor(spec);
+  const notes = [
+    ...(spec.region ? [] : ['no --region: the ARNs allow the table in every region (*)']),
+    ...(spec.account ? [] : ['no --account: the ARNs allow the table in every account (*)']),
+  ];
+  for (const note of notes) process.stderr.write(`dynamodb-sessions: note: ${note}\n`);
+  if (only) json(policies[only]);
+  else if (v.json) json({ command: 'iam-policy', app: policies.app, cli: policies.cli, notes });
+  else {
+    const index = spec.userIndex ? ` and index "${spec.userIndex}"` : '';
+    const keys = spec.leadingKeys ? `, item keys starting with "${spec.prefix}"` : '';
+    print(
+      `${policyText(`The app's policy (table "${spec.tableName}"${index}${keys}): attach it to the role the app runs under.`, policies.appActions, policies.app)}\n\n` +
+        policyText(
+          'For the CLI, not the app: create-table and doctor. doctor also probes the actions above: ' +
+            "run it under the app's role, or give its role both policies.",
+          policies.cliActions,
+          policies.cli,
+        ),
+    );
+  }
+  return 0;
+}
+
+function templateSpec(v: Values): { format: TemplateFormat; output: 'yaml' | 'json'; spec: TemplateSpec } {
+  const format = str(v, 'format');
+  if (!TEMPLATE_FORMATS.includes(format as TemplateFormat))
+    throw new UsageError(
+      format === undefined
+        ? `--format is required: ${TEMPLATE_FORMATS.join(', ')}`
+        : `--format: expected ${TEMPLATE_FORMATS.join(', ')}, got "${format}"`,
+    );
+  const output = str(v, 'output') ?? 'yaml';
+  if (output !== 'yaml' && output !== 'json')
+    throw new UsageError(`--output: expected yaml or json, got "${output}"`);
+  if (v.output !== undefined && format !== 'cloudformation' && format !== 'sam')
+    throw new UsageError('--output is for --format cloudformation and sam');
+  const table = tableSpec(v);
+  return {
+    format: format as TemplateFormat,
+    output,
+    spec: {
+      tableName: table.tableName,
+      hashKey: table.hashKey,
+      expiresAttribute: table.expiresAttribute,
+      userIndex: table.userIndex,
+      userIdAttribute: table.userIdAttribute,
+      billing: billingOf(v),
+      readCapacity: integer(v, 'rcu') ?? DEFAULTS.table.readCapacity,
+      writeCapacity: integer(v, 'wcu') ?? DEFAULTS.table.writeCapacity,
+      pointInTimeRecovery: v['no-pitr'] !== true,
+      deletionProtection: v['no-deletion-protection'] !== true,
+    },
+  };
+}
+
+async function runTemplate(v: Values): Promise<number> {
+  const { format, output, spec } = templateSpec(v);
+  const text =
+    format === 'cdk'
+      ? cdkSnippet(spec)
+      : format === 'terraform'
+        ? terraform(spec)
+        : templateText(cloudFormation(spec, format === 'sam'), output);
+  if (v.json)
+    json({
+      command: 'template',
+      format,
+      ...(format === 'cloudformation' || format === 'sam' ? { output } : {}),
+      text,
+    });
+  else print(text);
+  return 0;
+}
+
+/** The table's shape, without where it is: the flags of create-table that a template or policy uses. */
+const shapeOptions: OptionSpec = Object.fromEntries(
+  Object.entries(tableOptions).filter(([flag]) => flag !== 'region' && flag !== 'endpoint'),
+);
+const shapeFlags = tableFlags
+  .filter(([flag]) => !/^--(region|endpoint) /.test(flag))
+  .map(([flag, text]): [string, string] =>
+    flag === '--user-index' ? [flag, 'the global secondary index for per-user operations'] : [flag, text],
+  );
+const billingOptions: OptionSpec = {
+  billing: { type: 'string' },
+  rcu: { type: 'string' },
+  wcu: { type: 'string' },
+};
+
 const commands: Record<string, Command> = {
   'create-table': {
     summary: 'Create the session table (partition key, TTL, user index); safe to run again',
     usage: 'create-table --table NAME [flags]',
-    options: {
-      ...tableOptions,
-      billing: { type: 'string' },
-      rcu: { type: 'string' },
-      wcu: { type: 'string' },
-    },
+    options: { ...tableOptions, ...billingOptions },
     flags: [
       ...tableFlags,
       ['--billing MODE', 'on-demand (default) or provisioned'],
@@ -317,8 +459,11 @@ const commands: Record<string, Command> = {
   doctor: {
     summary: 'Check key schema, TTL, user index, replicas and permissions (with a probe item it removes)',
     usage: 'doctor --table NAME [flags]',
-    options: tableOptions,
-    flags: tableFlags,
+    options: { ...tableOptions, prefix: { type: 'string' } },
+    flags: [
+      ...tableFlags,
+      ['--prefix P', `the store's key prefix, for the probe item's key (default ${DEFAULTS.prefix})`],
+    ],
     run: runDoctor,
   },
   cost: {
@@ -330,6 +475,60 @@ const commands: Record<string, Command> = {
       `${costHelp[f][1]} (default ${String(COST_DEFAULTS[f])})`,
     ]),
     run: runCost,
+  },
+  'iam-policy': {
+    summary: "Print the least-privilege IAM policy for the store's options, and the CLI's apart",
+    usage: 'iam-policy --table NAME [flags]',
+    options: {
+      ...shapeOptions,
+      ...billingOptions,
+      region: { type: 'string' },
+      account: { type: 'string' },
+      prefix: { type: 'string' },
+      'leading-keys': { type: 'boolean' },
+      'tombstone-seconds': { type: 'string' },
+      'hash-ids': { type: 'string' },
+      'plain-id-fallback': { type: 'string' },
+      only: { type: 'string' },
+    },
+    flags: [
+      ...shapeFlags,
+      ['--region R', "the table's region, in the ARNs (default *)"],
+      ['--account ID', "the table's 12-digit account id, in the ARNs (default *)"],
+      ['--prefix P', `store option prefix (default ${DEFAULTS.prefix})`],
+      ['--leading-keys', 'allow only item keys that start with the prefix (dynamodb:LeadingKeys)'],
+      [
+        '--tombstone-seconds S',
+        `store option tombstoneSeconds; 0 needs DeleteItem (default ${DEFAULTS.tombstoneSeconds})`,
+      ],
+      ['--hash-ids BOOL', `store option hashIds (default ${DEFAULTS.hashIds})`],
+      ['--plain-id-fallback BOOL', `store option plainIdFallback (default ${DEFAULTS.plainIdFallback})`],
+      ['--only app|cli', 'print that policy document alone, as JSON'],
+      ['--billing, --rcu, --wcu', 'accepted as create-table takes them; they change nothing here'],
+    ],
+    run: runIamPolicy,
+  },
+  template: {
+    summary: 'Print the table as create-table makes it, for CloudFormation, SAM, the AWS CDK or Terraform',
+    usage: 'template --format cloudformation|sam|cdk|terraform --table NAME [flags]',
+    options: {
+      ...shapeOptions,
+      ...billingOptions,
+      format: { type: 'string' },
+      output: { type: 'string' },
+      'no-pitr': { type: 'boolean' },
+      'no-deletion-protection': { type: 'boolean' },
+    },
+    flags: [
+      ['--format F', 'cloudformation, sam, cdk (a TypeScript snippet with TableV2) or terraform (required)'],
+      ['--output yaml|json', 'CloudFormation and SAM: YAML (default) or JSON'],
+      ...shapeFlags,
+      ['--billing MODE', 'on-demand (default) or provisioned'],
+      ['--rcu N, --wcu N', `provisioned read/write capacity (default ${DEFAULTS.table.readCapacity} each)`],
+      ['--no-pitr', 'without point-in-time recovery (on by default)'],
+      ['--no-deletion-protection', 'without deletion protection and a retained table (on by default)'],
+    ],
+    run: runTemplate,
   },
 };
 
