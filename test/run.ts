@@ -1,17 +1,47 @@
 /**
  * `npm test`: the unit tier (pure, no Java, no DynamoDB), then the integration tier against one
  * DynamoDB Local (127.0.0.1 only, in memory) started for the whole run and stopped by its pid, also
- * when the tests fail.
- * Usage: tsx test/run.ts [--unit | --integration] [test files...]
+ * when the tests fail, then the direct path's differential tests again on the oldest
+ * `@aws-sdk/client-dynamodb` the package accepts.
+ * Usage: tsx test/run.ts [--unit | --integration] [--core] [--oldest-sdk] [test files...]
+ * `--core`: of the integration tier, only the core files (for older Node lines).
+ * `--oldest-sdk`: the given files (or the differential ones) with every import of the SDK on the oldest.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDynamoDBLocal } from '../dev/dynamodb-local.ts';
 
 const args = process.argv.slice(2);
 const tiers = args.includes('--unit') ? ['unit'] : args.includes('--integration') ? ['integration'] : [];
 const files = args.filter((a) => !a.startsWith('--'));
+const coreOnly = args.includes('--core');
+const oldestOnly = args.includes('--oldest-sdk');
+
+/** The core of the integration tier: the engine, the direct path, the three adapters and their options. */
+const core = [
+  'close',
+  'data-forms',
+  'deadline',
+  'engine',
+  'express',
+  'fallback',
+  'fast-transport',
+  'fastify',
+  'koa',
+  'missing-table',
+  'options',
+  'sdk-versions',
+  'users',
+].map((name) => join('test', 'integration', `${name}.test.ts`));
+
+/** The direct path against the client's own `send`: run a second time with the oldest SDK. */
+const differential = [
+  'test/unit/serde.test.ts',
+  'test/unit/wire.test.ts',
+  'test/integration/fast-transport.test.ts',
+  'test/integration/fallback.test.ts',
+];
 
 /** The test files of a tier; the crash suite kills and restarts its own DynamoDB Local (npm run test:faults). */
 function tier(name: string): string[] {
@@ -19,7 +49,8 @@ function tier(name: string): string[] {
   return readdirSync(folder)
     .filter((f) => f.endsWith('.test.ts') && f !== 'faults.test.ts')
     .sort()
-    .map((f) => join(folder, f));
+    .map((f) => join(folder, f))
+    .filter((f) => name !== 'integration' || !coreOnly || core.includes(f));
 }
 
 /**
@@ -29,13 +60,14 @@ function tier(name: string): string[] {
  */
 const concurrency = Number(process.env.TEST_CONCURRENCY) || 3;
 
-function runNodeTest(selected: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function runNodeTest(selected: string[], env: NodeJS.ProcessEnv, oldestSdk = false): Promise<number> {
   return new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
       [
         '--import',
         'tsx',
+        ...(oldestSdk ? ['--import', './test/oldest-sdk.ts'] : []),
         '--test',
         '--test-reporter=spec',
         '--test-timeout=600000',
@@ -58,27 +90,61 @@ function runNodeTest(selected: string[], env: NodeJS.ProcessEnv): Promise<number
   });
 }
 
-const unit = files.length
-  ? files.filter((f) => f.includes('/unit/'))
-  : tiers.length === 0 || tiers.includes('unit')
-    ? tier('unit')
-    : [];
-const integration = files.length
-  ? files.filter((f) => !f.includes('/unit/'))
-  : tiers.length === 0 || tiers.includes('integration')
-    ? tier('integration')
-    : [];
+if (coreOnly) {
+  const missing = core.filter((f) => !existsSync(f));
+  if (missing.length) throw new Error(`core test files not found: ${missing.join(', ')}`);
+}
+
+const unit = oldestOnly
+  ? []
+  : files.length
+    ? files.filter((f) => f.includes('/unit/'))
+    : tiers.length === 0 || tiers.includes('unit')
+      ? tier('unit')
+      : [];
+const integration = oldestOnly
+  ? []
+  : files.length
+    ? files.filter((f) => !f.includes('/unit/'))
+    : tiers.length === 0 || tiers.includes('integration')
+      ? tier('integration')
+      : [];
+
+// the whole run (no files named, no tier chosen) includes the differential files on the oldest SDK
+const onOldest = oldestOnly
+  ? files.length
+    ? files
+    : differential
+  : files.length || tiers.length
+    ? []
+    : differential;
+
+const sdkVersion = (dir: string): string =>
+  (JSON.parse(readFileSync(join('node_modules', dir, 'package.json'), 'utf8')) as { version: string })
+    .version;
+console.log(
+  `== Node.js ${process.version}, @aws-sdk/client-dynamodb ${sdkVersion('@aws-sdk/client-dynamodb')} (oldest accepted: ${sdkVersion('client-dynamodb-oldest')})`,
+);
 
 let code = 0;
 if (unit.length) {
   console.log(`== unit tier: ${unit.length} files, no DynamoDB`);
   code = await runNodeTest(unit, {});
 }
-if (integration.length) {
-  console.log(`== integration tier: ${integration.length} files on DynamoDB Local`);
+if (integration.length || onOldest.length) {
   const ddb = await startDynamoDBLocal();
   try {
-    code = (await runNodeTest(integration, { DYNAMODB_ENDPOINT: ddb.endpoint })) || code;
+    const env = { DYNAMODB_ENDPOINT: ddb.endpoint };
+    if (integration.length) {
+      console.log(
+        `== integration tier${coreOnly ? ' (core)' : ''}: ${integration.length} files on DynamoDB Local`,
+      );
+      code = (await runNodeTest(integration, env)) || code;
+    }
+    if (onOldest.length) {
+      console.log(`== on the oldest SDK, ${sdkVersion('client-dynamodb-oldest')}: ${onOldest.join(' ')}`);
+      code = (await runNodeTest(onOldest, env, true)) || code;
+    }
   } finally {
     await ddb.stop();
   }
