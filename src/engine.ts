@@ -121,7 +121,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
       // a plain client takes the direct path, as the engine's own does; one with the app's
       // middleware keeps every call in its `send`
       if (this.#options.transport === 'sdk') inner = sdkTransport(this.#client, false);
-      else if (hasOnlySdkMiddleware(client)) inner = directTransport(client, true);
+      else if (hasOnlySdkMiddleware(client)) inner = directTransport(client, { passedIn: true });
       else inner = sdkTransport(this.#client, true);
     } else {
       const d = DEFAULTS.clientConfig;
@@ -132,8 +132,16 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
         ...options.clientConfig,
       });
       this.#ownsClient = true;
+      const given = options.clientConfig;
+      const config = this.#client.config;
+      // an endpoint or region given as a function is asked on every call (failover); a fixed one once
       inner =
-        this.#options.transport === 'sdk' ? sdkTransport(this.#client, false) : directTransport(this.#client);
+        this.#options.transport === 'sdk'
+          ? sdkTransport(this.#client, false)
+          : directTransport(this.#client, {
+              ...(typeof given?.endpoint !== 'function' && { fixedEndpoint: config.endpoint }),
+              ...(typeof given?.region !== 'function' && { fixedRegion: config.region }),
+            });
     }
     const client = this.#client;
     this.#transport = countedTransport(inner, this.#recorder, this.#options.callTimeoutMs, async () =>
@@ -342,6 +350,8 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
    * passed in as `client` is left alone: its owner closes it. Calls after `close()` fail.
    */
   close(): void {
+    // what the engine put on a client passed in (a watch on its middleware stack) comes off
+    this.#transport.close?.();
     if (this.#ownsClient) this.#client?.destroy();
   }
 

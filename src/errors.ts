@@ -8,6 +8,7 @@
  * `advice` and `cause`, and in the debug log (`NODE_DEBUG=dynamodb-sessions`).
  */
 import { debuglog } from 'node:util';
+import { errorText } from './transport/log.js';
 
 const debug = debuglog('dynamodb-sessions');
 
@@ -130,11 +131,11 @@ export class StoreUnavailableError extends DynamoDBSessionsError {
    */
   constructor(operation: string, cause: unknown, advice?: string) {
     super('ERR_STORE_UNAVAILABLE', unavailableMessage, { cause, status: 503 });
-    const name = cause instanceof Error ? cause.name : 'Error';
-    const reason = cause instanceof Error ? cause.message : String(cause);
     this.operation = operation;
     this.throttled = isThrottle(cause);
-    this.detail = `DynamoDB ${operation} failed: ${name}: ${reason}`;
+    // the first line of what failed, with anything that authenticates a request masked: DynamoDB's
+    // answer to a badly signed request quotes the canonical request, session token included
+    this.detail = `DynamoDB ${operation} failed: ${errorText(cause)}`;
     this.advice = advice;
     debug('%s%s', this.detail, advice ? `. ${advice}` : '');
   }

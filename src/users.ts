@@ -1,6 +1,8 @@
 /**
  * Per-user operations: list a user's sessions, destroy all of them ("log out everywhere").
  * They read the global secondary index on the user id attribute (see `createTable`'s `userIndex`).
+ * With `encryption` the attribute holds a keyed hash of the user id (`KeyRing.userIdHash`): each
+ * configured key's hash is looked up, and the plain id, which sessions stored before hold.
  */
 import { debuglog } from 'node:util';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -77,13 +79,24 @@ function listOf(values: string | readonly string[] | undefined): readonly string
 }
 
 /**
- * The key of an item that is a live session of `userId`, as the table says now: the index may lag
- * behind a session that was destroyed or changed owner.
+ * What the index may hold for a user id: without encryption the id; with it, its hash under each
+ * configured key (the sealing key's first: sessions sealed before a rotation hold an older one), then
+ * the id itself (sessions stored before encryption, or by an earlier version).
  */
-function ownedKey(table: UserTable, item: Key, userId: string): string | undefined {
+function indexValuesOf(table: UserTable, userId: string): string[] {
+  const ring = table.options.encryption;
+  return ring ? [...ring.userIdHashes(userId), userId] : [userId];
+}
+
+/**
+ * The key of an item that is a live session of the user whose index values are `owners`, as the
+ * table says now: the index may lag behind a session that was destroyed or changed owner.
+ */
+function ownedKey(table: UserTable, item: Key, owners: ReadonlySet<string>): string | undefined {
   const o = table.options;
   const key = item[o.hashKey]?.S;
-  if (item[o.tombstoneAttribute] !== undefined || item[o.userIdAttribute]?.S !== userId) return undefined;
+  const owner = item[o.userIdAttribute]?.S;
+  if (item[o.tombstoneAttribute] !== undefined || owner === undefined || !owners.has(owner)) return undefined;
   return key;
 }
 
@@ -104,7 +117,7 @@ function checkUserId(userId: string): void {
   }
 }
 
-/** Table keys of a user's sessions under this engine's prefix, read page by page from the index. */
+/** Table keys of a user's sessions under this engine's prefix, read page by page from the index, for each of its index values. */
 async function queryKeys(table: UserTable, userId: string, pageSize: number | undefined): Promise<string[]> {
   checkUserId(userId);
   if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1)) {
@@ -120,22 +133,24 @@ async function queryKeys(table: UserTable, userId: string, pageSize: number | un
     );
   }
   const keys = new Set<string>();
-  let start: Key | undefined;
-  do {
-    const page = await queryPage(table, userId, pageSize, start);
-    for (const item of page.Items ?? []) {
-      const key = item[o.hashKey]?.S;
-      // another app may share the table (and the index) under another prefix
-      if (key?.startsWith(o.prefix)) keys.add(key);
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for (const value of indexValuesOf(table, userId)) {
+    let start: Key | undefined;
+    do {
+      const page = await queryPage(table, value, pageSize, start);
+      for (const item of page.Items ?? []) {
+        const key = item[o.hashKey]?.S;
+        // another app may share the table (and the index) under another prefix
+        if (key?.startsWith(o.prefix)) keys.add(key);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
   return [...keys];
 }
 
 async function queryPage(
   table: UserTable,
-  userId: string,
+  indexValue: string,
   pageSize: number | undefined,
   start: Key | undefined,
 ) {
@@ -147,7 +162,7 @@ async function queryPage(
       KeyConditionExpression: '#u = :u',
       ProjectionExpression: '#k',
       ExpressionAttributeNames: { '#u': o.userIdAttribute, '#k': o.hashKey },
-      ExpressionAttributeValues: { ':u': { S: userId } },
+      ExpressionAttributeValues: { ':u': { S: indexValue } },
       ...(pageSize !== undefined && { Limit: pageSize }),
       ...(start && { ExclusiveStartKey: start }),
       ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
@@ -237,11 +252,12 @@ export async function listUserSessions(
 ): Promise<UserSession[]> {
   const o = table.options;
   const keys = await queryKeys(table, userId, options.pageSize);
+  const owners = new Set(indexValuesOf(table, userId));
   const current = handlesOf(table, options.current);
   const now = nowSec();
   const sessions: UserSession[] = [];
   for (const item of await readItems(table, keys)) {
-    const key = ownedKey(table, item, userId);
+    const key = ownedKey(table, item, owners);
     if (key === undefined) continue;
     const expiresAtSec = Number(item[o.expiresAttribute]?.N);
     if (!Number.isFinite(expiresAtSec)) {
@@ -283,10 +299,16 @@ async function eachLimited<I>(items: readonly I[], limit: number, fn: (item: I) 
  */
 async function revoke(table: UserTable, key: string, userId: string): Promise<boolean> {
   const o = table.options;
+  // any of the user's index values: a session sealed again since the listing may hold another
+  const values = indexValuesOf(table, userId);
+  const names = values.map((_, i) => `:u${i}`);
   const condition = {
-    ConditionExpression: '#u = :u AND attribute_not_exists(#t)',
+    ConditionExpression:
+      values.length === 1
+        ? '#u = :u0 AND attribute_not_exists(#t)'
+        : `#u IN (${names.join(', ')}) AND attribute_not_exists(#t)`,
     ExpressionAttributeNames: { '#u': o.userIdAttribute, '#t': o.tombstoneAttribute },
-    ExpressionAttributeValues: { ':u': { S: userId } },
+    ExpressionAttributeValues: Object.fromEntries(values.map((v, i) => [names[i], { S: v }])),
     ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
   };
   try {

@@ -152,7 +152,9 @@ export class ItemFormat<T> {
       [o.versionAttribute]: { N: String(version) },
     };
     const uid = o.userId?.(data);
-    if (typeof uid === 'string' && uid !== '') item[o.userIdAttribute] = { S: uid };
+    // with encryption, the index holds a keyed hash of the user id: the table never sees it
+    if (typeof uid === 'string' && uid !== '')
+      item[o.userIdAttribute] = { S: o.encryption ? o.encryption.userIdHash(uid) : uid };
     this.checkSize(item, prepared);
     return item;
   }

@@ -2,9 +2,10 @@
  * The AES-256-GCM keys of the `encryption` option: the first seals, every key opens (rotation).
  * A sealed blob is `header`, the key id (1 length byte + UTF-8), a 12-byte IV, the ciphertext and
  * the 16-byte tag; the authenticated data is the header with the key id, and what the caller binds
- * the blob to (the item's table key).
+ * the blob to (the item's table key). Each key also gives, through HKDF, the HMAC key of the user
+ * ids the per-user index holds.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { InvalidOptionError, SessionIntegrityError } from '../errors.js';
 
 /** One AES-256 key. @public */
@@ -29,7 +30,37 @@ function keyBytes(option: string, key: unknown): Buffer {
       'expected 32 bytes: a Buffer, 64 hex characters or base64 of 32 bytes',
     );
   }
+  const weakness = weaknessOf(bytes);
+  if (weakness)
+    throw new InvalidOptionError(
+      option,
+      `not a random key: ${weakness}; make one with crypto.randomBytes(32)`,
+    );
   return bytes;
+}
+
+/** Distinct values among `count` values taken from `at(i)`. */
+function distinct(count: number, at: (i: number) => number): number {
+  const seen = new Set<number>();
+  for (let i = 0; i < count; i++) seen.add(at(i));
+  return seen.size;
+}
+
+/**
+ * Why 32 bytes are not a random key, or `undefined`. Each rule refuses a random key with a
+ * probability under 10^-13 (binomial and occupancy counts for 32 uniform bytes), and catches what
+ * people pass instead of one: repeated bytes (`Buffer.alloc(32)`, 43 × `'a'` as base64, 64 zeros as
+ * hex), a counter or a short pattern repeated, and text (a passphrase as bytes).
+ */
+function weaknessOf(key: Buffer): string | undefined {
+  const minDistinct = 16; // a random key has about 30 distinct bytes; 15 or fewer: p < 3e-15
+  if (distinct(key.length, (i) => key[i] ?? 0) < minDistinct) return 'too few distinct bytes';
+  // the steps between bytes of a random key are random too; a counter or a repeated pattern has few
+  if (distinct(key.length - 1, (i) => ((key[i + 1] ?? 0) - (key[i] ?? 0)) & 0xff) < minDistinct)
+    return 'its bytes follow a pattern';
+  // every byte printable ASCII: p = (95/256)^32 < 2e-14
+  if (key.every((b) => b >= 0x20 && b <= 0x7e)) return 'its bytes are text';
+  return undefined;
 }
 
 /** The AES-256-GCM keys: the first seals, all open. Keys are private fields, so logging the options shows none. @internal */
@@ -37,6 +68,8 @@ export class KeyRing {
   /** Key ids, the sealing one first. */
   readonly ids: string[];
   readonly #keys = new Map<string, Buffer>();
+  /** The HMAC keys of user ids, one per key, the sealing key's first. */
+  readonly #userIdKeys: Buffer[] = [];
 
   constructor(value: EncryptionKey | readonly EncryptionKey[]) {
     const list = Array.isArray(value) ? value : [value];
@@ -55,8 +88,28 @@ export class KeyRing {
         throw new InvalidOptionError(`${option}.keyId`, 'expected a string of 1-255 bytes');
       if (this.#keys.has(id)) throw new InvalidOptionError(`${option}.keyId`, `key id "${id}" is used twice`);
       this.#keys.set(id, key);
+      // a key of its own for user ids: never the AES key itself
+      this.#userIdKeys.push(Buffer.from(hkdfSync('sha256', key, '', 'dynamodb-sessions user id', 32)));
     });
     this.ids = [...this.#keys.keys()];
+  }
+
+  /**
+   * What the per-user index holds for a user id: its HMAC-SHA256 under a key derived from the
+   * sealing key, base64url. The same user id always gives the same value, and nothing in the table
+   * gives the user id back without the key.
+   */
+  userIdHash(userId: string): string {
+    return this.#userIdHashWith(this.#userIdKeys[0] as Buffer, userId);
+  }
+
+  /** The user id's hash under every configured key, the sealing key's first: items written before a rotation hold an older one. */
+  userIdHashes(userId: string): string[] {
+    return [...new Set(this.#userIdKeys.map((k) => this.#userIdHashWith(k, userId)))];
+  }
+
+  #userIdHashWith(key: Buffer, userId: string): string {
+    return createHmac('sha256', key).update(userId).digest('base64url');
   }
 
   /** Seals `body` with the first key, after `header`, bound to `boundTo`. */

@@ -6,7 +6,7 @@ import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { isMissingTable, isThrottle, StoreUnavailableError } from '../errors.js';
 import type { StatsRecorder } from '../stats.js';
 import { Deadline } from './deadline.js';
-import { type CallOptions, operationNames, type TableTransport } from './types.js';
+import { type CallOptions, operationNames, type TableCall, type TableTransport } from './types.js';
 
 /** DynamoDB's answer to a write whose condition does not hold: a result, not a failure. @internal */
 export function isConditionFailure(err: unknown): boolean {
@@ -61,7 +61,7 @@ export function countedTransport(
   timeoutMs: number,
   missingTable?: () => Promise<string>,
 ): TableTransport {
-  const wrap = <K extends keyof TableTransport>(method: K): TableTransport[K] => {
+  const wrap = <K extends TableCall>(method: K): TableTransport[K] => {
     const operation = operationNames[method];
     const send = inner[method].bind(inner) as (
       input: unknown,
@@ -92,5 +92,6 @@ export function countedTransport(
     deleteItem: wrap('deleteItem'),
     query: wrap('query'),
     batchGetItem: wrap('batchGetItem'),
+    close: () => inner.close?.(),
   };
 }

@@ -7,21 +7,51 @@
  * correction and its protocol's error parsing. Only the JSON is built with `JSON.stringify` and read
  * with `JSON.parse`, which is most of the CPU the stack costs.
  *
- * It is an optimisation, never a reason to fail: when any of those parts fails in a way the SDK's
- * own stack would not (a credential or endpoint provider that throws, a signer or request handler of
- * another shape after an SDK upgrade, a request DynamoDB refuses as badly signed or serialized but
- * the SDK gets through), that call and every later one go through the client's `send`.
+ * It is taken only where it sends what `send` sends, decided on each call from the client as it is
+ * then: a property of its configuration given another value, middleware added to its stack or its
+ * `send` wrapped are seen at the next call. Whatever it cannot match (a logger, an auth scheme of the
+ * app's, endpoint discovery, a legacy retry strategy) goes through `send`. It is an optimisation,
+ * never a reason to fail: a part that fails in a way the SDK's stack would not sends that call
+ * through `send`; a part of another shape, or a request DynamoDB refuses as badly signed while the
+ * SDK gets it through, keeps the direct path off until the client's configuration changes, while a
+ * provider that failed once (credentials, endpoint rules) does so only for as long as it keeps failing.
  */
 import { hash, randomUUID } from 'node:crypto';
 import { debuglog } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
-import type * as Endpoints from '@smithy/core/endpoints';
 import type * as Retry from '@smithy/core/retry';
-import { type Deadline, takesLightSignal } from './deadline.js';
+import {
+  type ClientClass,
+  isPlainStack,
+  isUnchanged,
+  type Snapshot,
+  type StackWatch,
+  snapshotOf,
+  unwatchStack,
+  watchStack,
+} from './client-state.js';
+import type { Deadline } from './deadline.js';
+import {
+  agentsOf,
+  type Config,
+  type DirectOptions,
+  endpointKeyOf,
+  type Identity,
+  type Operation,
+  type Plan,
+  prepare,
+  type Request,
+  type Setup,
+  type Signer,
+  type Strategy,
+  type Target,
+  targetOf,
+} from './direct-setup.js';
+import { errorText } from './log.js';
 import { isTracing, otelApi, type Sent, traced } from './otel.js';
 import { sdkTransport } from './sdk.js';
-import { RequestSigner, type SigningIdentity } from './sigv4.js';
+import { RequestSigner } from './sigv4.js';
 import type { CallOptions, ItemOutput, TableTransport } from './types.js';
 import {
   bodyOf,
@@ -31,29 +61,16 @@ import {
   outputOf,
   serviceErrorOf,
   textOf,
-  urlPartsOf,
-  userAgentOf,
   type WireResponse,
 } from './wire.js';
 
+export type { DirectOptions } from './direct-setup.js';
+
 const debug = debuglog('dynamodb-sessions');
 
-type Config = DynamoDBClient['config'];
-type Strategy = Extract<Awaited<ReturnType<Config['retryStrategy']>>, { acquireInitialRetryToken: unknown }>;
 type Token = Awaited<ReturnType<Strategy['acquireInitialRetryToken']>>;
 type ErrorInfo = Parameters<Strategy['refreshRetryTokenForRetry']>[1];
-type Signer = Awaited<ReturnType<Config['signer']>>;
-type Request = Parameters<Signer['sign']>[0];
-type Endpoint = Awaited<ReturnType<typeof Endpoints.getEndpointFromInstructions>>;
 type SdkError = Parameters<typeof Retry.isThrottlingError>[0];
-
-const commands = {
-  GetItem: dynamodb.GetItemCommand,
-  PutItem: dynamodb.PutItemCommand,
-  UpdateItem: dynamodb.UpdateItemCommand,
-  DeleteItem: dynamodb.DeleteItemCommand,
-};
-type Operation = keyof typeof commands;
 
 /** Errors DynamoDB gives a request it cannot read or authenticate: the SDK is asked to send it instead. */
 const refusedRequest = new Set([
@@ -65,47 +82,33 @@ const refusedRequest = new Set([
 ]);
 
 const configurationNeedsStack =
-  'the client needs its middleware stack (a logger, endpoint discovery, a legacy retry strategy or an endpoint not signed with SigV4)';
+  'the client needs its middleware stack (a logger, auth schemes of the app, endpoint discovery, a legacy retry strategy or an endpoint not signed with SigV4)';
 
-/** What is resolved once per client. */
-interface Setup {
-  endpoints: typeof Endpoints;
-  retry: typeof Retry;
-  signer: Signer;
-  strategy: Strategy;
-  maxAttempts: number;
-  region: string;
-  userAgent: string;
-  skewCorrection: boolean;
-  /** Whether the request handler is one of the SDK's Node.js handlers, which take a light abort signal. */
-  lightSignal: boolean;
-  /** Whether the client's signer is the SDK's own `SignatureV4`: requests to `/` are then signed here, as it signs them. */
-  ownSigning: boolean;
-  /** Whether the signer sends the body's SHA-256 (`x-amz-content-sha256`), as SigV4 signers do by default. */
-  payloadHash: boolean;
-}
-
-/** Where one table's calls go, and how they are signed. */
-interface Target {
-  /** A POST to `/` without a query string: what `RequestSigner` signs. */
-  plain: boolean;
-  endpoint: Endpoint;
-  host: string;
-  request: Omit<Request, 'headers' | 'body'>;
-  signingRegion: string;
-  signingService: string;
-}
-
-/** What one call is sent with. */
-interface Plan {
-  s: Setup;
-  t: Target;
-  identity: SigningIdentity;
+/** The direct path for one state of the client's configuration (the values of its properties, by reference). */
+interface State {
+  seen: Snapshot;
+  // a promise, so that the calls of a burst at start-up share one preparation (dropped when it fails)
+  setup: Promise<Setup | null> | undefined;
+  targets: Map<string, Promise<Target | null>>;
+  /** Why the direct path is off while the configuration stays as it is; `undefined`: on. */
+  off: string | undefined;
+  /** Calls in a row that a part failed and the SDK got through: after the second, a pause. */
+  transient: number;
+  /** Until when (epoch ms) calls go through `send` after transient failures in a row; 0: none. */
+  pausedUntilMs: number;
 }
 
 /** A part of the direct path failed: the call is sent through the client's `send` instead. */
 class Fallback extends Error {
-  constructor(reason: string, cause?: unknown) {
+  /**
+   * @param lasting - a part of another shape, which will fail again: the direct path stays off until
+   * the configuration changes; otherwise only this call goes through `send`
+   */
+  constructor(
+    reason: string,
+    cause?: unknown,
+    readonly lasting = true,
+  ) {
     super(reason, cause === undefined ? undefined : { cause });
   }
 }
@@ -113,18 +116,6 @@ class Fallback extends Error {
 /** Programming errors, as a part of another shape throws them (a network error is none of these). */
 function isShapeError(err: unknown): boolean {
   return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
-}
-
-/**
- * The SDK's endpoint and retry functions, loaded at the first call rather than when the package is
- * imported (the direct path is not needed to make a store: a serverless cold start does not pay for it).
- */
-let smithy: Promise<{ endpoints: typeof Endpoints; retry: typeof Retry }> | undefined;
-function loadSmithy() {
-  smithy ??= Promise.all([import('@smithy/core/endpoints'), import('@smithy/core/retry')]).then(
-    ([endpoints, retry]) => ({ endpoints, retry }),
-  );
-  return smithy;
 }
 
 /** The SDK's retry classes of an error (its retry middleware's, from the same predicates). */
@@ -142,70 +133,6 @@ function errorInfoOf(retry: typeof Retry, error: SdkError, response: unknown): E
   return hint ? { error, errorType, retryAfterHint: hint } : { error, errorType };
 }
 
-/** Whether a client's logger is the SDK's default, which logs nothing (its stack logs every call to any other). */
-function logsNothing(logger: unknown): boolean {
-  return (logger as { constructor?: { name?: unknown } } | undefined)?.constructor?.name === 'NoOpLogger';
-}
-
-async function prepare(config: Config): Promise<Setup | null> {
-  if (!logsNothing(config.logger)) return null;
-  const { endpoints, retry } = await loadSmithy();
-  const strategy = await config.retryStrategy();
-  // endpoint discovery and legacy retry strategies need the middleware stack
-  if (
-    !('acquireInitialRetryToken' in strategy) ||
-    typeof strategy.refreshRetryTokenForRetry !== 'function' ||
-    typeof strategy.recordSuccess !== 'function' ||
-    (await config.endpointDiscoveryEnabled()) === true
-  )
-    return null;
-  const appId = await config.userAgentAppId();
-  const custom = config.customUserAgent;
-  const extra = [
-    ...(appId ? [`app/${appId}`] : []),
-    ...(typeof custom === 'string' ? [custom] : (custom ?? []).map(([n, v]) => (v ? `${n}/${v}` : n))),
-  ];
-  const signer = await config.signer();
-  if (typeof signer?.sign !== 'function') return null;
-  return {
-    endpoints,
-    retry,
-    signer,
-    strategy,
-    maxAttempts: await config.maxAttempts(),
-    region: await config.region(),
-    userAgent: userAgentOf(await config.defaultUserAgentProvider(), extra),
-    skewCorrection: (await config.disableClockSkewCorrection()) !== true,
-    payloadHash: Reflect.get(signer, 'applyChecksum') !== false,
-    lightSignal: takesLightSignal(config.requestHandler),
-    ownSigning:
-      signer.constructor?.name === 'SignatureV4' && Reflect.get(config, 'signerConstructor') === undefined,
-  };
-}
-
-async function targetOf(config: Config, op: Operation, input: object, s: Setup): Promise<Target | null> {
-  const endpoint = await s.endpoints.getEndpointFromInstructions(input, commands[op], config);
-  const scheme = (
-    endpoint.properties?.authSchemes as
-      | { name?: string; signingRegion?: string; signingName?: string }[]
-      | undefined
-  )?.[0];
-  if (scheme && scheme.name !== 'sigv4') return null;
-  const { port, ...where } = urlPartsOf(endpoint.url);
-  return {
-    plain: where.path === '/' && Object.keys(where.query).length === 0,
-    endpoint,
-    host: endpoint.url.host,
-    request: { method: 'POST', ...where, ...(port !== undefined && { port }) },
-    signingRegion: scheme?.signingRegion ?? s.region,
-    signingService: scheme?.signingName ?? 'dynamodb',
-  };
-}
-
-/** The middleware of a new client, which the SDK adds itself (`identify()`), made at the first look. */
-let sdkStack: string | undefined;
-const stackOf = (client: DynamoDBClient): string => client.middlewareStack.identify().join('\n');
-
 /**
  * Whether a client passed in may take the direct path: one of the SDK's `DynamoDBClient`s (not a
  * document client, not another copy of the SDK) whose stack holds only the middleware every new
@@ -215,14 +142,9 @@ const stackOf = (client: DynamoDBClient): string => client.middlewareStack.ident
 export function hasOnlySdkMiddleware(client: unknown): client is DynamoDBClient {
   if (!(client instanceof dynamodb.DynamoDBClient)) return false;
   try {
-    if (sdkStack === undefined) {
-      const fresh = new dynamodb.DynamoDBClient({});
-      sdkStack = stackOf(fresh);
-      fresh.destroy();
-    }
-    return stackOf(client) === sdkStack;
+    return isPlainStack(client.middlewareStack, dynamodb.DynamoDBClient);
   } catch (err) {
-    debug('the client passed in keeps its send: its middleware could not be listed %o', err);
+    debug('the client passed in keeps its send: its middleware could not be listed: %s', errorText(err));
     return false;
   }
 }
@@ -249,19 +171,6 @@ function isSdkSend(send: unknown): boolean {
   return own;
 }
 
-/** Calls `onChange` when middleware is added to or removed from the client's stack. */
-function watchStack(client: DynamoDBClient, onChange: () => void): void {
-  const stack = client.middlewareStack as unknown as Record<string, unknown>;
-  for (const name of ['add', 'addRelativeTo', 'use', 'remove', 'removeByTag']) {
-    const original = stack[name];
-    if (typeof original !== 'function') continue;
-    stack[name] = function (this: unknown, ...args: unknown[]): unknown {
-      onChange();
-      return original.apply(this, args);
-    };
-  }
-}
-
 /** Waits `ms` before a retry, unless the deadline passes first. */
 function sleep(ms: number, deadline: Deadline | undefined): Promise<void> {
   return new Promise((resolve) => {
@@ -280,62 +189,109 @@ function sleep(ms: number, deadline: Deadline | undefined): Promise<void> {
   });
 }
 
+/** A new state of the direct path for the client's configuration as it is now. */
+function stateOf(config: Config): State {
+  return {
+    seen: snapshotOf(config),
+    setup: undefined,
+    targets: new Map(),
+    off: undefined,
+    transient: 0,
+    pausedUntilMs: 0,
+  };
+}
+
+/** Ms of `send` after transient failures in a row: none after the first, then 1 s doubling to a minute. */
+function pauseAfter(failures: number): number {
+  return failures < 2 ? 0 : Math.min(60_000, 1000 * 2 ** (failures - 2));
+}
+
 /**
- * The item calls signed and sent by hand through the client's own configuration; calls the client's
- * `send` (its whole stack) where that configuration needs it (a logger, endpoint discovery, a legacy
- * retry strategy, an endpoint that is not signed with SigV4), from the moment any middleware is
- * added to the client, so that it sees every call, and for good once a part of the direct path
- * failed. For the client the engine made, and for a client passed in that `hasOnlySdkMiddleware`;
- * the calls of a client passed in also go through its `send` while that is not the SDK's own (an
- * instrumentation wrapped it).
- * @internal
+ * The item calls signed and sent by hand through the client's own configuration; through the
+ * client's `send` (its whole stack) while its configuration needs it, while its stack holds middleware
+ * of the app's (so that it sees every call), while a passed-in client's `send` is not the SDK's own
+ * (an instrumentation wrapped it), and after a part of the direct path failed (see `Fallback`).
+ * `close()` ends its watch on the client's stack. @internal
  */
-export function directTransport(client: DynamoDBClient, passedIn = false): TableTransport {
+export function directTransport(
+  client: DynamoDBClient,
+  known: DirectOptions = {},
+): TableTransport & { close(): void } {
   const config = client.config;
+  // a new client of the same SDK is what this one is compared with (a test may bring another copy)
+  const Client = client.constructor as ClientClass;
   const sdk = sdkTransport(client, true);
   const signer = new RequestSigner();
-  let direct = true;
-  // promises, so that the calls of a burst at start-up share one preparation (dropped when it fails)
-  let setup: Promise<Setup | null> | undefined;
-  const targets = new Map<string, Promise<Target | null>>();
-  const off = (reason: string, err?: unknown): void => {
-    if (direct) debug('direct path off, calls go through the SDK from now on: %s %o', reason, err ?? '');
-    direct = false;
+  const passedIn = known.passedIn === true;
+  let state = stateOf(config);
+  let stack: object = client.middlewareStack;
+  let watch: StackWatch | undefined = watchStack(stack);
+  let plain = true;
+
+  /** Whether the client's stack holds only the SDK's middleware now; watches a stack put in its place. */
+  function isPlain(): boolean {
+    const now = client.middlewareStack;
+    if (now !== stack && watch) {
+      unwatchStack(stack, watch);
+      stack = now;
+      watch = watchStack(now);
+    }
+    const was = plain;
+    plain = isPlainStack(now, Client);
+    if (was !== plain)
+      debug(
+        plain
+          ? 'the client holds only the SDK middleware again'
+          : 'middleware added to the client: calls go through its send',
+      );
+    return plain;
+  }
+
+  const turnOff = (st: State, reason: string, err?: unknown): void => {
+    if (st.off === undefined)
+      debug(
+        'direct path off until the client configuration changes, calls go through the SDK: %s%s',
+        reason,
+        err === undefined ? '' : ` (${errorText(err)})`,
+      );
+    st.off = reason;
   };
-  watchStack(client, () => off('middleware added to the client'));
 
   /**
    * Everything a call needs before its first attempt; `null` when the client's configuration needs
-   * the SDK's stack, a `Fallback` when a part fails.
+   * the SDK's stack. Throws what a provider of the client threw, or a `Fallback` for a part of another shape.
    */
-  async function ready(op: Operation, input: { TableName?: string | undefined }): Promise<Plan | null> {
-    try {
-      setup ??= prepare(config).catch((err: unknown) => {
-        setup = undefined;
+  async function ready(
+    st: State,
+    op: Operation,
+    input: { TableName?: string | undefined },
+  ): Promise<Plan | null> {
+    st.setup ??= prepare(config, Client, known).catch((err: unknown) => {
+      st.setup = undefined;
+      throw err;
+    });
+    const s = await st.setup;
+    if (!s) return null;
+    const identity = (await config.credentials()) as Identity;
+    if (typeof identity?.accessKeyId !== 'string' || typeof identity.secretAccessKey !== 'string')
+      throw new Fallback('the credentials have another shape');
+    const region = s.region ?? (await config.region());
+    const endpoint = s.askEndpoint ? await (config.endpoint as () => Promise<unknown>)() : undefined;
+    const key = `${op}\n${input.TableName}\n${identity.accountId ?? ''}\n${region}\n${endpoint === undefined ? '' : endpointKeyOf(endpoint)}`;
+    let found = st.targets.get(key);
+    if (!found) {
+      if (st.targets.size >= 64) st.targets.clear(); // an endpoint function may name ever new hosts
+      found = targetOf(config, op, input, region, endpoint, s).catch((err: unknown) => {
+        st.targets.delete(key);
         throw err;
       });
-      const s = await setup;
-      if (!s) return null;
-      const identity = await config.credentials();
-      if (typeof identity?.accessKeyId !== 'string' || typeof identity.secretAccessKey !== 'string')
-        throw new Fallback('the credentials have another shape');
-      const key = `${op}\n${input.TableName}\n${identity.accountId ?? ''}`;
-      let found = targets.get(key);
-      if (!found) {
-        found = targetOf(config, op, input, s).catch((err: unknown) => {
-          targets.delete(key);
-          throw err;
-        });
-        targets.set(key, found);
-      }
-      const t = await found;
-      return t && { s, t, identity };
-    } catch (err) {
-      throw err instanceof Fallback ? err : new Fallback('a part of the client failed', err);
+      st.targets.set(key, found);
     }
+    const t = await found;
+    return t && { s, t, identity, region };
   }
 
-  /** DynamoDB's error answer as the client's own protocol makes it (the SDK's exact exception) when it can. */
+  /** DynamoDB's answer as the client's own protocol reads it (the SDK's exact exception) when it can. */
   async function errorOf(op: Operation, response: WireResponse, text: string): Promise<Error> {
     const protocol = (config as { protocol?: { deserializeResponse?: unknown } }).protocol;
     const schema: unknown = Reflect.get(dynamodb, `${op}$`);
@@ -366,6 +322,54 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
     return err;
   }
 
+  /**
+   * Signs a request: here, at once, when the signer is the SDK's default and the path is `/`; else by
+   * the client's signer, asked for as the SDK's SigV4 auth scheme asks for it (on every call, given
+   * the endpoint's auth scheme).
+   */
+  function signed(
+    plan: Plan,
+    headers: Record<string, string>,
+    body: string,
+    payloadHash: string,
+    signingDate: Date,
+  ): Request | Promise<Request> {
+    const { s, t } = plan;
+    if (!s.ownSigning || !t.plain) return signedByClient(t, headers, body, payloadHash, signingDate);
+    signer.sign(
+      headers,
+      payloadHash,
+      s.payloadHash,
+      plan.identity,
+      signingDate,
+      t.signingRegion,
+      t.signingService,
+    );
+    return { ...t.request, headers, body } as Request;
+  }
+
+  async function signedByClient(
+    t: Target,
+    headers: Record<string, string>,
+    body: string,
+    payloadHash: string,
+    signingDate: Date,
+  ): Promise<Request> {
+    const scheme = (t.endpoint.properties?.authSchemes as unknown[] | undefined)?.[0];
+    const other = await (config.signer as (scheme?: unknown) => Promise<Signer>)(scheme);
+    if (typeof other?.sign !== 'function') throw new Fallback('the signer has another shape');
+    // the header the signer adds with the body's hash: given, it is used as is (one hash less, same request)
+    const withHash =
+      Reflect.get(other, 'applyChecksum') !== false
+        ? { ...headers, 'x-amz-content-sha256': payloadHash }
+        : headers;
+    return other.sign({ ...t.request, headers: withHash, body } as Request, {
+      signingDate,
+      signingRegion: t.signingRegion,
+      signingService: t.signingService,
+    });
+  }
+
   /** One attempt: signed, sent, read. A `Fallback` when a part has another shape than expected. */
   async function attempt(
     op: Operation,
@@ -375,43 +379,31 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
     headers: Record<string, string>,
     options: CallOptions | undefined,
   ): Promise<Sent> {
-    const { s, t } = plan;
+    const { s } = plan;
     const offset = config.systemClockOffset ?? 0;
     const sentAtMs = Date.now();
-    const signingDate = new Date(s.skewCorrection ? sentAtMs + offset : sentAtMs);
-    let signed: Request;
+    let request: Request;
     try {
-      if (s.ownSigning && t.plain) {
-        signer.sign(
-          headers,
-          payloadHash,
-          s.payloadHash,
-          plan.identity,
-          signingDate,
-          t.signingRegion,
-          t.signingService,
-        );
-        signed = { ...t.request, headers, body } as Request;
-      } else {
-        // the header the signer adds with the body's hash: given, it is used as is (one hash less, same request)
-        const withHash = s.payloadHash ? { ...headers, 'x-amz-content-sha256': payloadHash } : headers;
-        signed = await s.signer.sign({ ...t.request, headers: withHash, body } as Request, {
-          signingDate,
-          signingRegion: t.signingRegion,
-          signingService: t.signingService,
-        });
-      }
+      const made = signed(
+        plan,
+        headers,
+        body,
+        payloadHash,
+        new Date(s.skewCorrection ? sentAtMs + offset : sentAtMs),
+      );
+      request = made instanceof Promise ? await made : made;
     } catch (err) {
-      throw new Fallback('the signer failed', err);
+      // a signer of the app's whose own credential provider failed: only this call
+      throw err instanceof Fallback ? err : new Fallback('the signer failed', err, isShapeError(err));
     }
-    if (typeof signed?.headers?.authorization !== 'string')
+    if (typeof request?.headers?.authorization !== 'string')
       throw new Fallback('the signer gave no authorization');
     let response: WireResponse;
     let text: string;
     try {
       const deadline = options?.deadline;
       const handled = await config.requestHandler.handle(
-        signed,
+        request,
         deadline ? { abortSignal: deadline.signal(s.lightSignal) } : {},
       );
       response = handled?.response as WireResponse;
@@ -426,13 +418,13 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
     const newOffset = s.skewCorrection ? clockOffsetOf(response, offset, sentAtMs) : offset;
     config.systemClockOffset = newOffset;
     if (response.statusCode >= 200 && response.statusCode < 300) {
-      let out: ItemOutput;
+      let out: ItemOutput | undefined;
       try {
         out = outputOf(text);
       } catch {
-        throw serviceErrorOf(response, text); // the SDK's SyntaxError, with the answer's metadata
+        // not JSON: the client's protocol makes its error of it, as under `send` (`$response` included)
       }
-      return { out, metadata: metadataOf(response) };
+      if (out) return { out, metadata: metadataOf(response) };
     }
     const err = await errorOf(op, response, text);
     // the SDK retries once a request signed with a clock more than 4 minutes off
@@ -452,14 +444,17 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
     const { s, t } = plan;
     const body = bodyOf(input);
     const payloadHash = hash('sha256', body, 'hex');
+    const agents = agentsOf(plan);
     const headers: Record<string, string> = {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': `DynamoDB_20120810.${op}`,
       'content-length': String(Buffer.byteLength(body)),
-      host: t.host,
-      'user-agent': s.userAgent,
-      'amz-sdk-invocation-id': randomUUID(),
     };
+    const amzAgent = agents['x-amz-user-agent'];
+    if (amzAgent !== undefined) headers['x-amz-user-agent'] = amzAgent;
+    headers['user-agent'] = agents['user-agent'];
+    headers.host = t.host;
+    headers['amz-sdk-invocation-id'] = randomUUID();
     for (const [name, values] of Object.entries(t.endpoint.headers ?? {}))
       headers[name.toLowerCase()] = values.join(', '); // as the SDK's protocols join them
     const deadline = options?.deadline;
@@ -497,18 +492,38 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
 
   /**
    * Sends through the SDK a call the direct path could not send. When the SDK gets it through, the
-   * fault was the direct path's: later calls go through the SDK too. When the SDK fails as well, the
-   * fault was not (DynamoDB, the network, the credentials are down for both): its error is the answer.
+   * fault was the direct path's: a lasting one keeps it off until the configuration changes; a
+   * transient one (a provider that failed once) sends only this call through the SDK, and pauses the
+   * direct path only when it happens again and again. When the SDK fails as well, the fault was not
+   * the direct path's (DynamoDB, the network, the credentials are down for both): its error is the answer.
    */
-  async function fallBack(reason: Fallback | Error, viaSdk: () => Promise<ItemOutput>): Promise<Sent> {
+  async function fallBack(
+    st: State,
+    reason: Error,
+    lasting: boolean,
+    viaSdk: () => Promise<ItemOutput>,
+  ): Promise<Sent> {
     const out = await viaSdk();
-    off(reason.message, reason instanceof Fallback ? reason.cause : reason);
+    const cause = reason instanceof Fallback ? reason.cause : reason;
+    if (lasting) turnOff(st, reason.message, cause);
+    else {
+      st.transient++;
+      const pauseMs = pauseAfter(st.transient);
+      st.pausedUntilMs = pauseMs > 0 ? Date.now() + pauseMs : 0;
+      debug(
+        'a call went through the SDK: %s%s; direct path %s',
+        reason.message,
+        cause === undefined ? '' : ` (${errorText(cause)})`,
+        pauseMs > 0 ? `paused for ${pauseMs} ms` : 'still on',
+      );
+    }
     const metadata = (out as { $metadata?: Sent['metadata'] }).$metadata ?? {};
     return { out, metadata };
   }
 
   /** Sent directly; through the SDK when a part of the direct path fails or DynamoDB cannot read the request. */
   async function sendOrFallBack(
+    st: State,
     op: Operation,
     input: object,
     plan: Plan,
@@ -516,11 +531,14 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
     viaSdk: () => Promise<ItemOutput>,
   ): Promise<Sent> {
     try {
-      return await send(op, input, plan, options);
+      const sent = await send(op, input, plan, options);
+      st.transient = 0;
+      return sent;
     } catch (err) {
+      if (err instanceof Fallback) return fallBack(st, err, err.lasting, viaSdk);
       const refused =
         err instanceof Error && refusedRequest.has(err.name) && !err.message.includes('Signature expired');
-      if (err instanceof Fallback || refused) return fallBack(err as Error, viaSdk);
+      if (refused) return fallBack(st, new Fallback('DynamoDB refused the request', err), true, viaSdk);
       throw err;
     }
   }
@@ -532,22 +550,27 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
     options: CallOptions | undefined,
     viaSdk: () => Promise<ItemOutput>,
   ): Promise<ItemOutput> {
-    if (!direct || (passedIn && !isSdkSend(client.send))) return viaSdk();
+    if (!watch || (passedIn && !isSdkSend(client.send)) || !isPlain()) return viaSdk();
+    if (!isUnchanged(config, state.seen)) state = stateOf(config);
+    const st = state;
+    if (st.off !== undefined || (st.pausedUntilMs > 0 && Date.now() < st.pausedUntilMs)) return viaSdk();
     let plan: Plan | null;
     try {
-      plan = await ready(op, input);
+      plan = await ready(st, op, input);
     } catch (err) {
       // nothing was sent: the SDK's stack (and any instrumentation of its `send`) takes the call
-      return (await fallBack(err as Error, viaSdk)).out;
+      const lasting = err instanceof Fallback ? err.lasting : isShapeError(err);
+      const reason = err instanceof Fallback ? err : new Fallback('a provider of the client failed', err);
+      return (await fallBack(st, reason, lasting, viaSdk)).out;
     }
     if (!plan) {
-      off(configurationNeedsStack);
+      turnOff(st, configurationNeedsStack);
       return viaSdk();
     }
     const found = otelApi();
     const otel = found instanceof Promise ? await found : found;
-    const run = () => sendOrFallBack(op, input, plan, options, viaSdk);
-    return otel && isTracing(otel) ? traced(otel, op, input, plan.s.region, run) : (await run()).out;
+    const run = () => sendOrFallBack(st, op, input, plan, options, viaSdk);
+    return otel && isTracing(otel) ? traced(otel, op, input, plan.region, run) : (await run()).out;
   }
 
   return {
@@ -558,5 +581,10 @@ export function directTransport(client: DynamoDBClient, passedIn = false): Table
     // rare calls (per-user operations): the SDK's stack costs nothing that matters there
     query: sdk.query,
     batchGetItem: sdk.batchGetItem,
+    // its calls go through `send` from now on; the last store over the client takes the watch off
+    close: () => {
+      if (watch) unwatchStack(stack, watch);
+      watch = undefined;
+    },
   };
 }

@@ -10,6 +10,7 @@
  */
 import { debuglog } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { errorText } from './log.js';
 import {
   bodyOf,
   metadataOf,
@@ -160,7 +161,7 @@ export function leanSerdeOf(client: DynamoDBClient): LeanSerde | undefined {
         if (endpoint?.url instanceof URL) request = requestOf(operation, endpoint, args.input);
       } catch (err) {
         // an optimisation, never a reason to fail: the SDK's serializer takes this call and the next
-        debug('lean JSON off, item calls use the SDK serializer from now on: %o', err);
+        debug('lean JSON off, item calls use the SDK serializer from now on: %s', errorText(err));
         on = false;
       }
       return request === undefined ? sdk.serialize(next, context)(args) : next({ ...args, request });

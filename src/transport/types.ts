@@ -47,7 +47,12 @@ export interface TableTransport {
   deleteItem(input: DeleteItemCommandInput, options?: CallOptions): Promise<ItemOutput>;
   query(input: QueryCommandInput, options?: CallOptions): Promise<QueryOutput>;
   batchGetItem(input: BatchGetItemCommandInput, options?: CallOptions): Promise<BatchGetOutput>;
+  /** Undoes what the transport did to the client (the direct path's watch on its middleware stack). */
+  close?(): void;
 }
+
+/** A transport's calls to DynamoDB. @internal */
+export type TableCall = Exclude<keyof TableTransport, 'close'>;
 
 /** A transport's operations, named as DynamoDB names them. @internal */
 export const operationNames = {
@@ -57,4 +62,4 @@ export const operationNames = {
   deleteItem: 'DeleteItem',
   query: 'Query',
   batchGetItem: 'BatchGetItem',
-} as const satisfies Record<keyof TableTransport, string>;
+} as const satisfies Record<TableCall, string>;

@@ -177,13 +177,62 @@ export function serviceErrorOf(response: WireResponse, text: string): Error {
   return err;
 }
 
-/** The `user-agent` header: the SDK's pairs, this package, the app id and the custom user agent. @internal */
-export function userAgentOf(pairs: [string, string?][], extra: string[]): string {
-  const clean = (s: string) => s.replace(/[^!$%&'*+\-.^_`|~\w/#]/g, '-');
-  const parts = pairs.map(([name, version]) =>
-    version === undefined ? clean(name) : `${clean(name)}${name.includes('/') ? '#' : '/'}${clean(version)}`,
+/** A user agent pair, as the SDK's user agent middleware escapes it (`escapeUserAgent`). @internal */
+export function escapeUserAgent(pair: readonly unknown[]): string {
+  const name = String(pair[0] ?? '')
+    .split('/')
+    .map((part) => part.replace(/[^!$%&'*+\-.^_`|~\w]/g, '-'))
+    .join('/');
+  const version = pair[1] === undefined ? undefined : String(pair[1]).replace(/[^!$%&'*+\-.^_`|~\w#]/g, '-');
+  const at = name.indexOf('/');
+  const prefix = name.substring(0, at);
+  const rest = name.substring(at + 1);
+  const parts = [prefix, prefix === 'api' ? rest.toLowerCase() : rest, version].filter(
+    (p): p is string => !!p,
   );
-  return [...parts, 'lib/dynamodb-sessions', ...extra].join(' ');
+  return parts.reduce((acc, p, i) => (i === 0 ? p : i === 1 ? `${acc}/${p}` : `${acc}#${p}`), '');
+}
+
+/** The pairs of a client's `customUserAgent`: a string set on the config after it was resolved is one pair. @internal */
+export function customPairsOf(custom: unknown): readonly unknown[][] {
+  if (typeof custom === 'string') return [[custom]];
+  return Array.isArray(custom) ? custom.filter((p): p is unknown[] => Array.isArray(p)) : [];
+}
+
+/** The `user-agent` and `x-amz-user-agent` headers of a call. @internal */
+export interface UserAgentHeaders {
+  'user-agent': string;
+  'x-amz-user-agent'?: string;
+}
+
+/**
+ * The user agent headers, as the SDK's user agent middleware makes them from the client's default
+ * pairs, the call's feature codes (`m/`), the app id and the custom user agent; this package's
+ * `lib/dynamodb-sessions` is where a command's own sections go, before the custom ones. @internal
+ */
+export function userAgentHeadersOf(
+  defaults: readonly string[],
+  features: string,
+  appId: string | undefined,
+  custom: readonly string[],
+): UserAgentHeaders {
+  const sdk = [...defaults, `m/${features}`, ...(appId ? [escapeUserAgent(['app', appId])] : [])];
+  const headers: UserAgentHeaders = {
+    'user-agent': [...sdk, 'lib/dynamodb-sessions', ...custom].join(' '),
+  };
+  const normal = [...defaults.filter((s) => s.startsWith('aws-sdk-')), ...custom].join(' ');
+  if (normal) headers['x-amz-user-agent'] = normal;
+  return headers;
+}
+
+/** Feature codes as the SDK joins them in the `m/` section (at most 1024 bytes). @internal */
+export function featuresText(features: Record<string, string>): string {
+  let text = '';
+  for (const code of Object.values(features)) {
+    if (text.length + code.length + 1 > 1024) break;
+    text = text ? `${text},${code}` : code;
+  }
+  return text;
 }
 
 /** The last `date` header read, and its time: the answers of one second share it. */

@@ -126,7 +126,7 @@ describe('sessions stored under the plain id by an earlier version', () => {
 });
 
 describe('sealed sessions bound to their table and version', () => {
-  const key = Buffer.alloc(32, 7).toString('hex');
+  const key = '9f1c2e7a4b8d03f6e5a1c7b9d2f48e6a0b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e'; // random, written out
   let tableName = '';
   let otherTable = '';
   before(async () => {

@@ -93,7 +93,7 @@ async function roundTrip(engine: SessionEngine, id: string): Promise<void> {
   assert.equal(await engine.get(id), null);
 }
 
-describe('a part that fails sends that call and every later one through the SDK', () => {
+describe('a part that fails sends its call through the SDK; one of another shape, every later call too', () => {
   test('nothing broken: no call goes through send (the baseline of the tests below)', async () => {
     const { engine, viaSend } = await ownEngine();
     await roundTrip(engine, 'baseline');
@@ -118,23 +118,14 @@ describe('a part that fails sends that call and every later one through the SDK'
     assert.equal(viaSend.count, 0);
   });
 
+  /** Parts of another shape: they fail again on every call, so every later call goes through send. */
   const breakages: Record<string, (client: DynamoDBClient) => void> = {
-    'a credential provider that throws': (client) => {
-      client.config.credentials = brokenOnce(client.config.credentials, () =>
-        Promise.reject(new Error('credentials are not there yet')),
-      );
-    },
     'a credential provider that gives credentials of another shape': (client) => {
       const broken = brokenOnce(client.config.credentials, () =>
         Promise.resolve({ key: 'local', secret: 'local' } as never),
       );
       // marked as already memoized, or the client's setter would keep its first answer for good
       client.config.credentials = Object.assign(broken, { memoized: true });
-    },
-    'endpoint rules that throw': (client) => {
-      client.config.endpointProvider = brokenOnce(client.config.endpointProvider, () => {
-        throw new Error('no endpoint rule matches');
-      });
     },
     'a signer that throws': (client) => {
       breakSigner(client, () => Promise.reject(new TypeError('request.headers is not iterable')));
@@ -174,6 +165,44 @@ describe('a part that fails sends that call and every later one through the SDK'
       assert.equal(engine.stats().total.errors, 0, 'no call failed');
     });
   }
+
+  /** Providers that fail once, as a credential source or a network does for a moment: only that call goes through send. */
+  const hiccups: Record<string, (client: DynamoDBClient) => void> = {
+    'a credential provider that throws once': (client) => {
+      client.config.credentials = brokenOnce(client.config.credentials, () =>
+        Promise.reject(new Error('credentials are not there yet')),
+      );
+    },
+    'endpoint rules that throw once': (client) => {
+      client.config.endpointProvider = brokenOnce(client.config.endpointProvider, () => {
+        throw new Error('no endpoint rule matches');
+      });
+    },
+  };
+
+  for (const [what, breakIt] of Object.entries(hiccups)) {
+    test(`${what}: that call goes through send, every later one the direct way`, async () => {
+      const { engine, client, viaSend } = await ownEngine();
+      breakIt(client);
+      await roundTrip(engine, `hiccup-${what.replace(/\W+/g, '-')}`);
+      assert.ok(engine.stats().total.calls > 1);
+      assert.equal(viaSend.count, 1, 'only the call that met the failure');
+      assert.equal(engine.stats().total.errors, 0, 'no call failed');
+    });
+  }
+
+  test('a part of another shape keeps the direct path off only until the client configuration changes', async () => {
+    const { engine, client, viaSend } = await ownEngine();
+    const sdkSigner = client.config.signer;
+    breakSigner(client, () => Promise.reject(new TypeError('request.headers is not iterable')));
+    await roundTrip(engine, 'shape-then-fixed');
+    const calls = engine.stats().total.calls;
+    assert.equal(viaSend.count, calls);
+    // the app gives the client another signer (the SDK's own again): the direct path is tried again
+    client.config.signer = sdkSigner;
+    await roundTrip(engine, 'shape-then-fixed-2');
+    assert.equal(viaSend.count, calls, 'no later call went through send');
+  });
 
   test("transport: 'sdk' sends every call through send", async () => {
     const { engine, viaSend } = await ownEngine({ transport: 'sdk' });

@@ -196,7 +196,7 @@ function runChild(
     await b.set(id + 'race', { card: mark, more: mark }, exp);
     await b.touch(id + 'race', exp + 7200);
     await a.set(id + 'plain', { card: mark }, exp);
-    const sealed = new SessionEngine({ client, tableName: process.env.TABLE, encryption: { key: Buffer.alloc(32, 7) } });
+    const sealed = new SessionEngine({ client, tableName: process.env.TABLE, encryption: { key: Buffer.from('9f1c2e7a4b8d03f6e5a1c7b9d2f48e6a0b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e', 'hex') } });
     if ((await sealed.get(id + 'plain')) !== null) throw new Error('unsealed data was trusted');
     await client.send(new PutItemCommand({ TableName: process.env.USERS, Item: {
       id: { S: 'session#' + id + 'user' }, uid: { S: 'user-1' }, sess: { M: { card: { S: mark } } }, expires: { S: 'soon' } } }));

@@ -196,7 +196,13 @@ describe('bad options', () => {
     ['encryption empty', { encryption: [] }, 'encryption', /at least one key/],
     [
       'encryption with a key id twice',
-      { encryption: [{ key: key1 }, { key: 'b'.repeat(64), keyId: 'x' }, { key: key2, keyId: 'x' }] },
+      {
+        encryption: [
+          { key: key1 },
+          { key: randomBytes(32).toString('hex'), keyId: 'x' },
+          { key: key2, keyId: 'x' },
+        ],
+      },
       'encryption[2].keyId',
       /used twice/,
     ],
