@@ -256,12 +256,7 @@ export class DynamoDBStore extends session.Store {
       this.set(sid, sess, cb);
       return;
     }
-    settle(
-      Promise.resolve().then(() =>
-        this.engine.touch(sid, secondsOf(sess?.cookie?.expires) ?? this.engine.defaultExpiry()),
-      ),
-      cb,
-    );
+    settle(this.engine.touch(sid, secondsOf(sess?.cookie?.expires) ?? this.engine.defaultExpiry()), cb);
   }
 
   /**

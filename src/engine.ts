@@ -17,9 +17,10 @@ import {
   prepareData,
   type SessionRecord,
 } from './format/item.js';
-import { keyTag, maxKeyBytes, type SessionKeys, sessionKeysOf, tombstoneItem } from './format/keys.js';
+import { keyTag, maxKeyBytes, type SessionKeys, sessionKeysOf } from './format/keys.js';
 import { missingTableAdvice, whereOf } from './missing-table.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { removeSessionItem } from './save/conditions.js';
 import { SessionWriter } from './save/writer.js';
 import { StatsRecorder, type StatsSnapshot } from './stats.js';
 import { countedTransport } from './transport/counted.js';
@@ -275,18 +276,7 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
     const key = keys.key;
     this.#cache.delete(id);
     const o = this.#options;
-    const removeKey = () =>
-      o.tombstoneSeconds === 0
-        ? this.#transport.deleteItem({
-            TableName: o.tableName,
-            Key: { [o.hashKey]: { S: key } },
-            ...this.#capacityInput,
-          })
-        : this.#transport.putItem({
-            TableName: o.tableName,
-            Item: tombstoneItem(o, key, nowSec()),
-            ...this.#capacityInput,
-          });
+    const removeKey = () => removeSessionItem(this.#transport, o, key, this.#capacityInput);
     if (!keys.plain) {
       await removeKey();
       return;

@@ -10,8 +10,9 @@ import { eachChunk, untilProcessed } from './batch.js';
 import { nowSec } from './clock.js';
 import { DEFAULTS } from './defaults.js';
 import { InvalidArgumentError, MissingIndexError, StoreUnavailableError } from './errors.js';
-import { hashOfId, keyTag, tombstoneItem } from './format/keys.js';
+import { hashOfId, keyTag } from './format/keys.js';
 import type { ResolvedOptions } from './options.js';
+import { removeSessionItem } from './save/conditions.js';
 import { isConditionFailure } from './transport/counted.js';
 import type { TableTransport } from './transport/types.js';
 
@@ -312,19 +313,7 @@ async function revoke(table: UserTable, key: string, userId: string): Promise<bo
     ...(o.capacity && { ReturnConsumedCapacity: 'TOTAL' as const }),
   };
   try {
-    if (o.tombstoneSeconds === 0) {
-      await table.transport.deleteItem({
-        TableName: o.tableName,
-        Key: { [o.hashKey]: { S: key } },
-        ...condition,
-      });
-    } else {
-      await table.transport.putItem({
-        TableName: o.tableName,
-        Item: tombstoneItem(o, key, nowSec()),
-        ...condition,
-      });
-    }
+    await removeSessionItem(table.transport, o, key, condition);
     return true;
   } catch (err) {
     if (isConditionFailure(err)) {

@@ -6,6 +6,7 @@
  *   and, for a request that loaded it, still to be the version loaded.
  * - A save of a loaded session requires the item still to be the version it loaded, live and not expired.
  * - A new session is written only where no live item is (an expired item or tombstone is dead).
+ * - A destroy puts a tombstone in the session's place (or deletes it, with `tombstoneSeconds` 0).
  */
 import type {
   AttributeValue,
@@ -13,8 +14,11 @@ import type {
   PutItemCommandInput,
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { nowSec } from '../clock.js';
 import type { Item } from '../format/item.js';
+import { type TombstoneShape, tombstoneItem } from '../format/keys.js';
 import type { ResolvedOptions } from '../options.js';
+import type { TableTransport } from '../transport/types.js';
 
 type Shape = Pick<
   ResolvedOptions<unknown>,
@@ -22,6 +26,17 @@ type Shape = Pick<
 >;
 
 const number = (n: number): AttributeValue => ({ N: String(n) });
+
+/**
+ * The condition that an item is still `version`: for 0 (an item written without a version, by an
+ * earlier version of this store or another tool), that it has none. The item's existence is the
+ * caller's to require. @internal
+ */
+function atVersion(o: Shape, version: number) {
+  return version === 0
+    ? { condition: 'attribute_not_exists(#v)', names: { '#v': o.versionAttribute }, values: {} }
+    : { condition: '#v = :v', names: { '#v': o.versionAttribute }, values: { ':v': number(version) } };
+}
 
 /**
  * An expiry-only update of a live, unexpired item; with `loadedVersion`, only while the item is still
@@ -36,17 +51,19 @@ export function touchInput(
   loadedVersion?: number,
 ): UpdateItemCommandInput {
   const live = 'attribute_exists(#k) AND attribute_not_exists(#t) AND #e > :now';
-  const values = { ':e': number(expiresAtSec), ':now': number(nowSec) };
-  const names = { '#k': o.hashKey, '#e': o.expiresAttribute, '#t': o.tombstoneAttribute };
-  const version =
-    loadedVersion === undefined ? undefined : loadedVersion === 0 ? 'attribute_not_exists(#v)' : '#v = :v';
+  const version = loadedVersion === undefined ? undefined : atVersion(o, loadedVersion);
   return {
     TableName: o.tableName,
     Key: { [o.hashKey]: { S: itemKey } },
     UpdateExpression: 'SET #e = :e',
-    ConditionExpression: version ? `${live} AND ${version}` : live,
-    ExpressionAttributeNames: version ? { ...names, '#v': o.versionAttribute } : names,
-    ExpressionAttributeValues: loadedVersion ? { ...values, ':v': number(loadedVersion) } : values,
+    ConditionExpression: version ? `${live} AND ${version.condition}` : live,
+    ExpressionAttributeNames: {
+      '#k': o.hashKey,
+      '#e': o.expiresAttribute,
+      '#t': o.tombstoneAttribute,
+      ...version?.names,
+    },
+    ExpressionAttributeValues: { ':e': number(expiresAtSec), ':now': number(nowSec), ...version?.values },
     // tells a missing item from a destroyed, expired or newer one
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
@@ -59,18 +76,12 @@ export function touchInput(
 export function deleteInput(o: Shape, itemKey: string, version?: number): DeleteItemCommandInput {
   const base = { TableName: o.tableName, Key: { [o.hashKey]: { S: itemKey } } };
   if (version === undefined) return base;
-  if (version === 0) {
-    return {
-      ...base,
-      ConditionExpression: 'attribute_exists(#k) AND attribute_not_exists(#v)',
-      ExpressionAttributeNames: { '#k': o.hashKey, '#v': o.versionAttribute },
-    };
-  }
+  const at = atVersion(o, version);
   return {
     ...base,
-    ConditionExpression: '#v = :v',
-    ExpressionAttributeNames: { '#v': o.versionAttribute },
-    ExpressionAttributeValues: { ':v': number(version) },
+    ConditionExpression: version === 0 ? `attribute_exists(#k) AND ${at.condition}` : at.condition,
+    ExpressionAttributeNames: version === 0 ? { ...at.names, '#k': o.hashKey } : at.names,
+    ...(version !== 0 && { ExpressionAttributeValues: at.values }),
   };
 }
 
@@ -99,21 +110,39 @@ export function putInput(
       ExpressionAttributeValues: now,
     };
   }
-  const names = { '#e': o.expiresAttribute, '#t': o.tombstoneAttribute, '#v': o.versionAttribute };
+  const at = atVersion(o, loadedVersion);
   const live = 'attribute_not_exists(#t) AND #e > :now';
-  if (loadedVersion === 0) {
-    // an item written without a version (an earlier version of this store, or another tool)
-    return {
-      ...base,
-      ConditionExpression: `attribute_exists(#k) AND attribute_not_exists(#v) AND ${live}`,
-      ExpressionAttributeNames: { ...names, '#k': o.hashKey },
-      ExpressionAttributeValues: now,
-    };
-  }
+  const names = { '#e': o.expiresAttribute, '#t': o.tombstoneAttribute, ...at.names };
   return {
     ...base,
-    ConditionExpression: `#v = :v AND ${live}`,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: { ...now, ':v': number(loadedVersion) },
+    // an item without a version must still exist: "no #v" alone holds for no item too
+    ConditionExpression:
+      loadedVersion === 0
+        ? `attribute_exists(#k) AND ${at.condition} AND ${live}`
+        : `${at.condition} AND ${live}`,
+    ExpressionAttributeNames: loadedVersion === 0 ? { ...names, '#k': o.hashKey } : names,
+    ExpressionAttributeValues: { ...now, ...at.values },
   };
+}
+
+/** What a removal may add to its write: a condition, and the capacity to report. @internal */
+export type RemovalExtra = Pick<
+  DeleteItemCommandInput,
+  'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues' | 'ReturnConsumedCapacity'
+>;
+
+/**
+ * Removes a destroyed session's item: a tombstone in its place, or, with `tombstoneSeconds` 0, a
+ * delete; `extra` adds the write's condition. @internal
+ */
+export function removeSessionItem(
+  transport: TableTransport,
+  shape: TombstoneShape & { tableName: string },
+  itemKey: string,
+  extra: RemovalExtra = {},
+): Promise<unknown> {
+  const TableName = shape.tableName;
+  return shape.tombstoneSeconds === 0
+    ? transport.deleteItem({ TableName, Key: { [shape.hashKey]: { S: itemKey } }, ...extra })
+    : transport.putItem({ TableName, Item: tombstoneItem(shape, itemKey, nowSec()), ...extra });
 }

@@ -24,6 +24,7 @@ import { copyData, type Plain, samePlain, toPlain } from '../format/plain.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StatsRecorder } from '../stats.js';
 import { isConditionFailure } from '../transport/counted.js';
+import { errorText } from '../transport/log.js';
 import type { TableTransport } from '../transport/types.js';
 import { deleteInput, putInput, touchInput } from './conditions.js';
 import { applyChanges, type OwnChanges, ownChanges } from './merge.js';
@@ -402,9 +403,7 @@ export class SessionWriter<T> {
         return 'absent';
       }
       if (loadedVersion !== undefined && this.parts.format.liveVersion(found as Item, nowSec()) !== null) {
-        this.parts.cache.delete(id);
-        this.parts.recorder.skipped++;
-        debug('UpdateItem of session %s skipped: a newer version was written meanwhile', keyTag(key));
+        this.#gone(id, key, 'UpdateItem', 'a newer version was written meanwhile');
         return 'stale';
       }
       this.#gone(id, key, 'UpdateItem');
@@ -439,7 +438,7 @@ export class SessionWriter<T> {
       if (!isConditionFailure(err)) {
         // the session is saved: the old item is never read while the new one exists, a destroy
         // deletes it too, and it expires when it was due to
-        debug('session %s moved; its old item stays until it expires: %s', keyTag(plainKey), String(err));
+        debug('session %s moved; its old item stays until it expires: %s', keyTag(plainKey), errorText(err));
         return true;
       }
       // another request moved it first (this save was written onto that copy): nothing to undo
@@ -501,10 +500,18 @@ export class SessionWriter<T> {
     return placeholder;
   }
 
-  /** A write not made because the session is gone: destroyed, deleted or expired since it was loaded. */
-  #gone(id: string, key: string, operation: string): void {
+  /**
+   * A write not made: the session is gone (destroyed, deleted or expired since it was loaded), or, for
+   * an expiry-only write, a newer version's expiry stands.
+   */
+  #gone(
+    id: string,
+    key: string,
+    operation: string,
+    why = 'it was destroyed, deleted or expired meanwhile',
+  ): void {
     this.parts.cache.delete(id);
     this.parts.recorder.skipped++;
-    debug('%s of session %s skipped: it was destroyed, deleted or expired meanwhile', operation, keyTag(key));
+    debug('%s of session %s skipped: %s', operation, keyTag(key), why);
   }
 }
