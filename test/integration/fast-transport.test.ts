@@ -15,7 +15,7 @@ import { SessionEngine, StoreUnavailableError } from '../../src/index.ts';
 import { directTransport as fastTransport } from '../../src/transport/direct.ts';
 import { sdkTransport } from '../../src/transport/sdk.ts';
 import { clientOf, countCommands, endpoint, freshTable, keyOf, localClient, localConfig } from './helpers.ts';
-import { bodyOf, expectedSignature, forward, signatureOf } from './signing.ts';
+import { bodyOf, countStackRuns, expectedSignature, forward, signatureOf } from './signing.ts';
 
 const sdkClient = await localClient();
 let tableName = '';
@@ -103,18 +103,6 @@ describe('which path', () => {
     assert.equal(seen.of('PutItemCommand'), 1);
     assert.equal(seen.of('GetItemCommand'), 1);
   });
-
-  /** Counts the calls that went through the client's `send` (each resolves its middleware stack). */
-  function countStackRuns(client: DynamoDBClient): { count: number } {
-    const runs = { count: 0 };
-    const stack = client.middlewareStack;
-    const concat = stack.concat.bind(stack);
-    stack.concat = ((other: Parameters<typeof concat>[0]) => {
-      runs.count++;
-      return concat(other);
-    }) as typeof concat;
-    return runs;
-  }
 
   /** A login, a read, a touch and a logout: 6 calls (the logout also looks under the plain id). */
   async function session(engine: SessionEngine, id: string): Promise<void> {

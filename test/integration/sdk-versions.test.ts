@@ -18,7 +18,7 @@ import { SessionEngine } from '../../src/index.ts';
 import { directTransport } from '../../src/transport/direct.ts';
 import type { TableTransport } from '../../src/transport/types.ts';
 import { freshTable, localConfig } from './helpers.ts';
-import { expectedSignature } from './signing.ts';
+import { countStackRuns, expectedSignature } from './signing.ts';
 
 type Sdk = typeof newest;
 type Client = InstanceType<Sdk['DynamoDBClient']>;
@@ -106,14 +106,8 @@ function pair(sdk: Sdk, config: Config, answers?: Answer[]) {
     });
   const sendClient = make(viaSend.handler);
   const directClient = make(viaDirect.handler);
-  // counts the calls that went through the direct client's send (each resolves its middleware stack)
-  const stackRuns = { count: 0 };
-  const stack = directClient.middlewareStack;
-  const concat = stack.concat.bind(stack);
-  stack.concat = ((other: Parameters<typeof concat>[0]) => {
-    stackRuns.count++;
-    return concat(other);
-  }) as typeof concat;
+  // the calls that went through the direct client's send
+  const stackRuns = countStackRuns(directClient);
   return {
     sendClient,
     sent: viaSend.seen,

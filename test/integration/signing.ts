@@ -1,6 +1,6 @@
 /**
- * For the direct path's tests: requests read whole, SigV4 computed here independently of the SDK, and
- * a request passed on to DynamoDB Local as it came.
+ * For the direct path's tests: requests read whole, SigV4 computed here independently of the SDK, a
+ * request passed on to DynamoDB Local as it came, and a count of the calls that went through `send`.
  */
 import { createHash, createHmac } from 'node:crypto';
 import {
@@ -60,4 +60,19 @@ export function forward(target: URL, req: IncomingMessage, body: string, res: Se
     },
   );
   out.end(body);
+}
+
+/**
+ * Counts the calls that went through a client's `send`: each resolves its middleware stack (`send`
+ * itself stays the SDK's, which a wrapper would not be). Any version of the SDK's client.
+ */
+export function countStackRuns(client: { middlewareStack: object }): { count: number } {
+  const runs = { count: 0 };
+  const stack = client.middlewareStack as { concat: (...args: unknown[]) => unknown };
+  const concat = stack.concat.bind(stack);
+  stack.concat = (...args: unknown[]) => {
+    runs.count++;
+    return concat(...args);
+  };
+  return runs;
 }

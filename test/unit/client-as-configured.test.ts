@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, type DynamoDBClientConfig, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SessionEngine } from '../../src/index.ts';
 import { directTransport } from '../../src/transport/direct.ts';
-import { expectedSignature } from '../integration/signing.ts';
+import { countStackRuns, expectedSignature } from '../integration/signing.ts';
 
 interface Seen {
   host: string;
@@ -60,14 +60,7 @@ const input = { TableName: 'sessions', Key: { id: { S: 'a' } } };
 function recorded(config: DynamoDBClientConfig = {}, answer?: (n: number) => Answer) {
   const { seen, handler } = recording(answer);
   const client = new DynamoDBClient({ region: 'eu-west-1', credentials, requestHandler: handler, ...config });
-  const viaSend = { count: 0 };
-  const stack = client.middlewareStack;
-  const concat = stack.concat.bind(stack);
-  stack.concat = ((other: Parameters<typeof concat>[0]) => {
-    viaSend.count++;
-    return concat(other);
-  }) as typeof concat;
-  return { client, seen, viaSend };
+  return { client, seen, viaSend: countStackRuns(client) };
 }
 
 /** One item call per `get`: no second look on a miss. */
