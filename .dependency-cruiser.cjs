@@ -4,7 +4,8 @@
  * touch the AWS SDK; the CLI uses the public entry only; and nothing imports in a cycle.
  * @type {import('dependency-cruiser').IConfiguration}
  */
-const frameworks = '^(express|express-session|fastify|fastify-plugin|@fastify/[^/]+|koa|koa-session)$';
+const frameworks =
+  '^(express|express-session|fastify|fastify-plugin|@fastify/[^/]+|koa|koa-session|react-router|hono|hono-sessions|@hono/[^/]+)(/|$)';
 
 module.exports = {
   forbidden: [

@@ -9,6 +9,9 @@ const external = [
   '@fastify/session',
   '@fastify/cookie',
   'fastify-plugin',
+  'react-router',
+  'hono',
+  'hono-sessions',
 ];
 
 export default defineConfig([
@@ -18,6 +21,8 @@ export default defineConfig([
       express: 'adapters/express.ts',
       fastify: 'adapters/fastify.ts',
       koa: 'adapters/koa.ts',
+      'react-router': 'adapters/react-router.ts',
+      hono: 'adapters/hono.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
