@@ -55,9 +55,11 @@ function failingSession(err: unknown): SessionData {
   const fail = (): never => {
     throw err;
   };
-  // hono-sessions sets `_id` on what it loaded before using it: that alone is let through
+  // hono-sessions sets `_id` on what it loaded before using it: that alone is let through. `then` is
+  // read when the session resolves getSessionById's promise: throwing there would reject it, and
+  // hono-sessions would swallow the error into a new empty session
   return new Proxy({} as SessionData, {
-    get: fail,
+    get: (_target, key) => (key === 'then' ? undefined : fail()),
     has: fail,
     ownKeys: fail,
     getOwnPropertyDescriptor: fail,
@@ -158,7 +160,8 @@ export class DynamoDBStore implements Store {
     const mine = load?.id === id ? load : undefined;
     if (!mine && isRecord(data) && Object.keys(data).length === 0) return;
     const expire: unknown = isRecord(session) ? session._expire : undefined;
-    const own = mine?.expire !== undefined && expire === mine.expire ? undefined : secondsOf(expire);
+    // the `_expire` handed out, given back (under a rotated id too): no expiry of the session's own
+    const own = load?.expire !== undefined && expire === load.expire ? undefined : secondsOf(expire);
     const expiresAtSec = own ?? this.engine.defaultExpiry();
     try {
       // a session saved twice (key rotation, an app's own call) waits for its earlier save
@@ -166,7 +169,7 @@ export class DynamoDBStore implements Store {
         const options = { loaded: mine?.record ?? null };
         const record = await this.engine.set(id, data as HonoSessionEntries, expiresAtSec, options);
         // a later save of this object starts from what this one stored
-        if (record && isRecord(session)) loaded.set(session, { id, record, expire: mine?.expire });
+        if (record && isRecord(session)) loaded.set(session, { id, record, expire: load?.expire });
       });
     } catch (err) {
       throw withResponse(err);
