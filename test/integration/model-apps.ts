@@ -1,16 +1,18 @@
 /**
  * The apps of the model-based test: an Express, a Fastify (the `dynamodbSessions` plugin) and a Koa
- * app with the same routes. Each answers what its request loaded and what it left, so that the test
- * can hold every request against its model of the session.
+ * app with the same routes (the React Router and Hono apps are in model-web-apps.ts). Each answers
+ * what its request loaded and what it left, so that the test can hold every request against its
+ * model of the session.
  *
  * Every route is a POST; its parameters are JSON in the query (`c`, `next`: a {@link Change}):
  * - `/read`: changes nothing
  * - `/change?c=`: one change
  * - `/save-twice?c=&next=&wait=1`: `c`, an explicit save (awaited with `wait=1`, else still running
  *   while `next` is made), then `next`, then the framework's own save at the end of the request
+ *   (React Router: two commits of the session)
  * - `/reload?c=&next=`: `c`, a reload from the store (which discards `c`), then `next` (not Koa)
  * - `/regenerate?keep=1&next=`: a new session id, with the data kept (`keep=1`) or not, then `next`
- * - `/destroy`: logout
+ * - `/destroy`: logout (React Router: `then=`, a change and a commit of the session after it)
  * Any route given `g=<gate>` waits once its session is loaded, until the test releases the gate.
  */
 import { createServer } from 'node:http';
@@ -34,7 +36,10 @@ export interface Box {
   tags: Data;
 }
 
-/** One change of one top-level key, made by a route exactly as the model makes it. */
+/**
+ * One change of one top-level key, made by a route exactly as the model makes it. `flash` (a value
+ * read once) and `take` (a read, which ends a flash value) are React Router's and hono-sessions'.
+ */
 export type Change =
   | { op: 'set'; key: string; value: Scalar | Box }
   | { op: 'delete'; key: string }
@@ -45,7 +50,9 @@ export type Change =
   | { op: 'setIn'; key: string; sub: string; value: Scalar }
   | { op: 'deleteIn'; key: string; sub: string }
   | { op: 'date'; key: string; sub: string | null; ms: number }
-  | { op: 'buffer'; key: string; sub: string | null; bytes: number[] };
+  | { op: 'buffer'; key: string; sub: string | null; bytes: number[] }
+  | { op: 'flash'; key: string; value: Scalar | Box }
+  | { op: 'take'; key: string };
 
 /** What a route answers: the session as loaded and as left (JSON), and its id before and after. */
 export interface Answer {
@@ -62,23 +69,61 @@ function isBox(v: unknown): v is Box {
   return Array.isArray(items) && typeof tags === 'object' && tags !== null && !Array.isArray(tags);
 }
 
+/**
+ * A session as a route changes it: a plain object's keys (Express, Fastify, Koa), or a session's
+ * `get`/`set`/`unset`/`flash` (React Router, hono-sessions), whose `get` ends a flash value.
+ */
+export interface SessionView {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  unset(key: string): void;
+  flash(key: string, value: unknown): void;
+}
+
+/** A plain object's keys as a {@link SessionView}: the object is the session. */
+function recordView(s: Data): SessionView {
+  return {
+    get: (key) => s[key],
+    set: (key, value) => {
+      s[key] = value;
+    },
+    unset: (key) => {
+      delete s[key];
+    },
+    flash: () => {
+      throw new Error('flash is a change of a React Router or hono-sessions session');
+    },
+  };
+}
+
 /** The box under `key`, in place; a key holding anything else is first given an empty box. */
-function boxOf(s: Data, key: string): Box {
-  const v = s[key];
+function boxOf(s: SessionView, key: string): Box {
+  const v = s.get(key);
   if (isBox(v)) return v;
   const fresh: Box = { items: [], tags: {} };
-  s[key] = fresh;
+  s.set(key, fresh);
   return fresh;
 }
 
 /** Applies a change to a session's data, in place below the top level where the change says so. */
 export function applyChange(s: Data, c: Change): void {
+  changeSession(recordView(s), c);
+}
+
+/** Applies a change to a session, in place below the top level where the change says so. */
+export function changeSession(s: SessionView, c: Change): void {
   switch (c.op) {
     case 'set':
-      s[c.key] = c.value;
+      s.set(c.key, c.value);
       return;
     case 'delete':
-      delete s[c.key];
+      s.unset(c.key);
+      return;
+    case 'flash':
+      s.flash(c.key, c.value);
+      return;
+    case 'take':
+      s.get(c.key);
       return;
     case 'push':
       boxOf(s, c.key).items.push(c.item);
@@ -104,7 +149,7 @@ export function applyChange(s: Data, c: Change): void {
     case 'date':
     case 'buffer': {
       const value = c.op === 'date' ? new Date(c.ms) : Buffer.from(c.bytes);
-      if (c.sub === null) s[c.key] = value;
+      if (c.sub === null) s.set(c.key, value);
       else boxOf(s, c.key).tags[c.sub] = value;
       return;
     }
@@ -120,12 +165,12 @@ export function jsonOf(data: Data): Data {
 
 export { Gate } from './protocol-apps.ts';
 
-// ---- one route logic, three frameworks ----
+// ---- one route logic, every framework ----
 
 /** What a route needs of a framework's session. */
-interface Handle {
-  /** The live session the app changes (replaced by reload and regenerate). */
-  data(): Data;
+export interface Handle {
+  /** Makes a change on the live session (the one reload and regenerate leave). */
+  change(c: Change): void;
   /** Its data as JSON. */
   snapshot(): Data;
   id(): string | null;
@@ -135,9 +180,11 @@ interface Handle {
   reload(): Promise<void>;
   regenerate(keep: boolean): Promise<void>;
   destroy(): Promise<void>;
+  /** The save the route itself makes before it answers (React Router's `commitSession`). */
+  end?(): Promise<void>;
 }
 
-type Query = Record<string, unknown>;
+export type Query = Record<string, unknown>;
 
 function changeOf(text: unknown): Change {
   if (typeof text !== 'string') throw new Error('a change is required');
@@ -145,7 +192,7 @@ function changeOf(text: unknown): Change {
 }
 
 /** Server-side state the test reads: errors no answer carries, saves still running. */
-class Tracker {
+export class Tracker {
   readonly errors: unknown[] = [];
   readonly #pending = new Set<Promise<void>>();
 
@@ -163,7 +210,7 @@ class Tracker {
   }
 }
 
-async function act(action: string, q: Query, h: Handle, tracker: Tracker): Promise<Answer> {
+export async function act(action: string, q: Query, h: Handle, tracker: Tracker): Promise<Answer> {
   const idBefore = h.id();
   const before = h.snapshot();
   await pass(q.g);
@@ -171,13 +218,13 @@ async function act(action: string, q: Query, h: Handle, tracker: Tracker): Promi
     case 'read':
       break;
     case 'change':
-      applyChange(h.data(), changeOf(q.c));
+      h.change(changeOf(q.c));
       break;
     case 'save-twice': {
-      applyChange(h.data(), changeOf(q.c));
+      h.change(changeOf(q.c));
       const saved = h.save();
       if (q.wait === '1') await saved;
-      applyChange(h.data(), changeOf(q.next));
+      h.change(changeOf(q.next));
       // koa-session's save() sets the cookie, so it must end before the answer; the others' may run on
       if (q.wait !== '1') {
         if (h.saveSetsCookie) await saved;
@@ -186,20 +233,25 @@ async function act(action: string, q: Query, h: Handle, tracker: Tracker): Promi
       break;
     }
     case 'reload':
-      applyChange(h.data(), changeOf(q.c));
+      h.change(changeOf(q.c));
       await h.reload();
-      applyChange(h.data(), changeOf(q.next));
+      h.change(changeOf(q.next));
       break;
     case 'regenerate':
       await h.regenerate(q.keep === '1');
-      if (q.next !== undefined) applyChange(h.data(), changeOf(q.next));
+      if (q.next !== undefined) h.change(changeOf(q.next));
       break;
     case 'destroy':
       await h.destroy();
-      return { idBefore, idAfter: null, before, after: null };
+      if (q.then !== undefined) {
+        h.change(changeOf(q.then));
+        await h.end?.();
+      }
+      return { idBefore, idAfter: q.then === undefined ? null : h.id(), before, after: null };
     default:
       throw new Error(`no route ${action}`);
   }
+  await h.end?.();
   return { idBefore, idAfter: h.id(), before, after: h.snapshot() };
 }
 
@@ -209,7 +261,7 @@ function withoutCookie(s: object): Data {
 
 /** ms */
 const DAY_MS = 86_400_000;
-const secret = 'a model test secret of at least thirty-two characters';
+export const secret = 'a model test secret of at least thirty-two characters';
 
 export interface ModelAppConfig {
   framework: Framework;
@@ -233,7 +285,7 @@ export interface ModelApp {
   close(): Promise<void>;
 }
 
-function engineOptions(config: ModelAppConfig) {
+export function engineOptions(config: Omit<ModelAppConfig, 'framework'>) {
   return {
     ...(config.clientConfig ? { clientConfig: config.clientConfig } : { client: config.client }),
     tableName: config.tableName,
@@ -242,7 +294,7 @@ function engineOptions(config: ModelAppConfig) {
   };
 }
 
-function conflictsIn(stats: object): number {
+export function conflictsIn(stats: object): number {
   const n = (stats as { conflicts?: unknown }).conflicts;
   return typeof n === 'number' ? n : 0;
 }
@@ -266,7 +318,7 @@ async function startExpress(config: ModelAppConfig): Promise<ModelApp> {
   app.post('/:action', async (req: Request, res: Response) => {
     const live = () => req.session as unknown as Data;
     const handle: Handle = {
-      data: live,
+      change: (c) => applyChange(live(), c),
       snapshot: () => withoutCookie(req.session),
       id: () => req.sessionID,
       save: () => promised((cb) => req.session.save(cb)),
@@ -317,7 +369,7 @@ async function startFastify(config: ModelAppConfig): Promise<ModelApp> {
   app.post('/:action', async (req: FastifyRequest) => {
     const live = () => req.session as unknown as Data;
     const handle: Handle = {
-      data: live,
+      change: (c) => applyChange(live(), c),
       snapshot: () => withoutCookie(req.session),
       id: () => req.session.sessionId,
       save: () => req.session.save(),
@@ -365,7 +417,7 @@ async function startKoa(config: ModelAppConfig): Promise<ModelApp> {
     // koa-session's Session keeps the key it was made with: after regenerate the new key is unknown here
     let regenerated = false;
     const handle: Handle = {
-      data: live,
+      change: (c) => applyChange(live(), c),
       snapshot: () => jsonOf(live().toJSON()),
       id: () => (regenerated ? null : (live().externalKey ?? null)),
       save: () => live().save(),

@@ -1,14 +1,20 @@
 /**
  * A model-based randomized test. Sequences of operations as apps make them (top-level keys set,
  * replaced and deleted; pushes, splices, sorts and assignments inside nested data; Dates and Buffers;
- * regenerate, reload, two saves in one request, logout) go as HTTP requests, with a cookie jar, to two
- * servers of each framework sharing one table, some two at once. Every answer says what its request
- * loaded, and that must be what the model of docs/guarantees.md expects: every change is kept; of two
- * concurrent changes, both are kept when they change different top-level keys, and for one key the
- * later write wins; a logout is final, also for a change another server saves after it.
+ * regenerate, reload, two saves in one request, logout; flash values with React Router and Hono) go
+ * as HTTP requests, with a cookie jar, to two servers of each framework sharing one table, some two
+ * at once. Every answer says what its request loaded, and that must be what the model of
+ * docs/guarantees.md expects: every change is kept; of two concurrent changes, both are kept when
+ * they change different top-level keys, and for one key the later write wins; a logout is final, also
+ * for a change another server saves after it, and for a commit of the logged-out session object.
+ *
+ * What each framework lets through is modelled as its adapter describes it: React Router has no
+ * reload or regenerate, saves only on `commitSession` (a save twice is two commits of one session
+ * object) and stores no session without data; with Hono (hono-sessions) the stored data is `_data`,
+ * each key's `{ value, flash }`, regenerate is a key rotation, and there is no reload or explicit save.
  *
  * MODEL_SEED=<n> replays runs (fast-check prints the seed of a failure), MODEL_RUNS sets the runs per
- * framework (default 24), MODEL_ONLY=express|fastify|koa runs one framework.
+ * framework (default 24), MODEL_ONLY=express|fastify|koa|react-router|hono runs one framework.
  */
 import { after, before, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
@@ -26,27 +32,41 @@ import {
   type ModelApp,
   startModelApp,
 } from './model-apps.ts';
+import { startWebApp, type WebFramework, webChanged } from './model-web-apps.ts';
 
 const RUNS = Number(process.env.MODEL_RUNS) || 24;
 const SEED = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED);
 /** ms the first failure of a framework may spend shrinking to a shorter sequence */
 const SHRINK_MS = 20_000;
 
-/** Half the runs without the cache; half with the store's own client; half with expiry-only writes due on every request. */
+type AnyFramework = Framework | WebFramework;
+const isWeb = (f: AnyFramework): f is WebFramework => f === 'react-router' || f === 'hono';
+
+/**
+ * Half the runs without the cache; half with the store's own client; half with expiry-only writes due
+ * on every request. React Router and Hono: half with a lifetime of the session's own (the cookie's
+ * `maxAge`, `expireAfterSeconds`), and one Hono setup without `autoExtendExpiration`.
+ */
 const setups = [
-  { cacheSize: undefined, ownClient: false, touchAfter: 0 },
-  { cacheSize: 0, ownClient: true, touchAfter: 0 },
-  { cacheSize: 0, ownClient: false, touchAfter: undefined },
-  { cacheSize: undefined, ownClient: true, touchAfter: undefined },
+  { cacheSize: undefined, ownClient: false, touchAfter: 0, lifetime: false, autoExtend: true },
+  { cacheSize: 0, ownClient: true, touchAfter: 0, lifetime: true, autoExtend: true },
+  { cacheSize: 0, ownClient: false, touchAfter: undefined, lifetime: false, autoExtend: false },
+  { cacheSize: undefined, ownClient: true, touchAfter: undefined, lifetime: true, autoExtend: true },
 ] as const;
 type Setup = (typeof setups)[number];
 
-function setupLabel(s: Setup): string {
-  return [
+function setupLabel(s: Setup, framework: AnyFramework): string {
+  const parts = [
     s.cacheSize === 0 ? 'cacheSize 0' : 'cache default',
     s.ownClient ? 'own client' : 'client passed in',
     s.touchAfter === 0 ? 'touchAfter 0' : 'touchAfter default',
-  ].join(', ');
+  ];
+  if (framework === 'react-router') parts.push(s.lifetime ? 'cookie maxAge' : 'no cookie maxAge');
+  if (framework === 'hono') {
+    parts.push(s.lifetime ? 'expireAfterSeconds' : 'no expireAfterSeconds');
+    if (!s.autoExtend) parts.push('autoExtendExpiration false');
+  }
+  return parts.join(', ');
 }
 
 // ---- operations ----
@@ -60,6 +80,7 @@ type Step =
   | { kind: 'reload'; server: Server; c: Change; next: Change }
   | { kind: 'regenerate'; server: Server; keep: boolean; next: Change | null }
   | { kind: 'destroy'; server: Server }
+  | { kind: 'logoutCommit'; server: Server; c: Change }
   | { kind: 'logoutRace'; server: Server; c: Change };
 
 /** Plain objects: what fast-check prints of a failure is then JSON that can be pasted. */
@@ -83,7 +104,7 @@ const box = fc.record(
 );
 const maybeSub = fc.option(sub, { nil: null });
 
-const change: fc.Arbitrary<Change> = fc.oneof(
+const changes: fc.WeightedArbitrary<Change>[] = [
   {
     weight: 4,
     arbitrary: fc.record({ op: fc.constant('set' as const), key, value: fc.oneof(scalar, box) }, plain),
@@ -154,11 +175,24 @@ const change: fc.Arbitrary<Change> = fc.oneof(
       plain,
     ),
   },
-);
+];
+
+/** React Router's and hono-sessions' flash values: set, and read (which ends them). */
+const flashes: fc.WeightedArbitrary<Change>[] = [
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('flash' as const), key, value: fc.oneof(scalar, box) }, plain),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('take' as const), key }, plain) },
+];
+
+const changeOf = (framework: AnyFramework): fc.Arbitrary<Change> =>
+  fc.oneof(...changes, ...(isWeb(framework) ? flashes : []));
 
 const server = fc.constantFrom<Server>(0, 1);
 
-function stepsFor(framework: Framework): fc.Arbitrary<Step[]> {
+function stepsFor(framework: AnyFramework): fc.Arbitrary<Step[]> {
+  const change = changeOf(framework);
   const step: fc.Arbitrary<Step> = fc.oneof(
     {
       weight: 8,
@@ -179,8 +213,9 @@ function stepsFor(framework: Framework): fc.Arbitrary<Step[]> {
         plain,
       ),
     },
+    // React Router: two commits of one session object; hono-sessions saves once, after the route
     {
-      weight: 2,
+      weight: framework === 'hono' ? 0 : 2,
       arbitrary: fc.record(
         {
           kind: fc.constant('saveTwice' as const),
@@ -192,13 +227,14 @@ function stepsFor(framework: Framework): fc.Arbitrary<Step[]> {
         plain,
       ),
     },
-    // koa-session has no reload
+    // koa-session, React Router and hono-sessions have no reload
     {
-      weight: framework === 'koa' ? 0 : 2,
+      weight: framework === 'koa' || isWeb(framework) ? 0 : 2,
       arbitrary: fc.record({ kind: fc.constant('reload' as const), server, c: change, next: change }, plain),
     },
+    // React Router has no regenerate; hono-sessions' is a key rotation
     {
-      weight: 1,
+      weight: framework === 'react-router' ? 0 : 1,
       arbitrary: fc.record(
         {
           kind: fc.constant('regenerate' as const),
@@ -212,6 +248,10 @@ function stepsFor(framework: Framework): fc.Arbitrary<Step[]> {
     {
       weight: 1,
       arbitrary: fc.record({ kind: fc.constant('destroy' as const), server }, plain),
+    },
+    {
+      weight: framework === 'react-router' ? 1 : 0,
+      arbitrary: fc.record({ kind: fc.constant('logoutCommit' as const), server, c: change }, plain),
     },
     {
       weight: 1,
@@ -230,10 +270,12 @@ function stepsFor(framework: Framework): fc.Arbitrary<Step[]> {
 const show = (v: unknown): string => JSON.stringify(v) ?? 'undefined';
 const isEmpty = (d: Data): boolean => Object.keys(d).length === 0;
 
-/** The data after `changes`, made as the route makes them, as JSON stores it. */
-function applied(base: Data, ...changes: (Change | null)[]): Data {
+/** The data after `changes`, made as the route of `run` makes them, as JSON stores it. */
+function applied(run: Run, base: Data, ...changes: (Change | null)[]): Data {
+  const made = changes.flatMap((c): Change[] => (c ? [JSON.parse(JSON.stringify(c))] : []));
+  if (isWeb(run.framework)) return webChanged(run.framework, base, made);
   const s = structuredClone(base);
-  for (const c of changes) if (c) applyChange(s, JSON.parse(JSON.stringify(c)));
+  for (const c of made) applyChange(s, c);
   return jsonOf(s);
 }
 
@@ -303,7 +345,7 @@ class Model {
 // ---- one run ----
 
 interface Run {
-  framework: Framework;
+  framework: AnyFramework;
   apps: readonly [ModelApp, ModelApp];
   jar: CookieJar;
   model: Model;
@@ -367,21 +409,19 @@ function heldAt(gate: Gate, answer: Promise<Answer | string>): Promise<void> {
 
 /**
  * What a pair leaves, from what both loaded (`base`) and what each made of it (`ra`, `rb`). The store
- * merges per top-level key: changes to different keys are both kept. For one key the later write
- * wins (released together, either may be later), and a request that changed nothing never writes
- * its stale copy.
+ * merges per top-level key: each write re-applies the keys its request changed (a React Router
+ * flash value is a key of its own, `__flash_<name>__`) on what the other stored, so changes to
+ * different keys are both kept, and for one key the later write wins (released together, either may
+ * be later); a request that changed nothing never writes its stale copy.
  */
 function pairOutcome(step: Extract<Step, { kind: 'pair' }>, base: Data, ra: Data, rb: Data): Data[] {
-  const a = { key: step.a.key, data: ra, changed: !isDeepStrictEqual(ra[step.a.key], base[step.a.key]) };
-  const b = { key: step.b.key, data: rb, changed: !isDeepStrictEqual(rb[step.b.key], base[step.b.key]) };
-  if (a.key !== b.key) {
-    const merged = a.changed ? withKeyOf(base, a.key, a.data) : base;
-    return [b.changed ? withKeyOf(merged, b.key, b.data) : merged];
-  }
-  const latestFirst = step.first === 'a' ? [b, a] : step.first === 'b' ? [a, b] : [a, b];
-  const writers = latestFirst.filter((r) => r.changed).map((r) => r.data);
-  if (writers.length === 0) return [base];
-  return step.first === 'together' ? writers : writers.slice(0, 1);
+  const onto = (from: Data, made: Data) =>
+    differingKeys(base, made).reduce((out, k) => withKeyOf(out, k, made), from);
+  const aThenB = onto(onto(base, ra), rb);
+  const bThenA = onto(onto(base, rb), ra);
+  if (step.first === 'a') return [aThenB];
+  if (step.first === 'b') return [bThenA];
+  return isDeepStrictEqual(aThenB, bThenA) ? [aThenB] : [aThenB, bThenA];
 }
 
 /** Two requests of one session in flight at once, both loaded before either saves. */
@@ -410,14 +450,14 @@ async function pair(run: Run, where: string, step: Extract<Step, { kind: 'pair' 
   const whereA = `${where} a (server ${sa + 1})`;
   const whereB = `${where} b (server ${sb + 1})`;
   if (typeof aa === 'string' || typeof ab === 'string') {
-    if (typeof aa === 'string') run.model.failed(whereA, aa, (base) => applied(base, step.a));
-    if (typeof ab === 'string') run.model.failed(whereB, ab, (base) => applied(base, step.b));
+    if (typeof aa === 'string') run.model.failed(whereA, aa, (base) => applied(run, base, step.a));
+    if (typeof ab === 'string') run.model.failed(whereB, ab, (base) => applied(run, base, step.b));
     return;
   }
   const base = run.model.read(whereA, aa);
   run.model.read(whereB, ab);
-  const ra = applied(base, step.a);
-  const rb = applied(base, step.b);
+  const ra = applied(run, base, step.a);
+  const rb = applied(run, base, step.b);
   for (const [w, answer, own] of [
     [whereA, aa, ra],
     [whereB, ab, rb],
@@ -455,7 +495,7 @@ async function logoutRace(run: Run, where: string, step: Extract<Step, { kind: '
   if (typeof answer === 'string') run.model.problems.push(`${whereHeld} answered ${answer}`);
   else {
     const base = run.model.read(whereHeld, answer);
-    const own = applied(base, step.c);
+    const own = applied(run, base, step.c);
     if (answer.after !== null && !isDeepStrictEqual(answer.after, own))
       run.model.problems.push(`${whereHeld}: the route left ${show(answer.after)}, the model ${show(own)}`);
     if (answer.idBefore && !isEmpty(base)) run.dead.push({ jar: old, id: answer.idBefore });
@@ -465,9 +505,13 @@ async function logoutRace(run: Run, where: string, step: Extract<Step, { kind: '
   run.model.id = null;
 }
 
-async function logout(run: Run, where: string, s: Server): Promise<void> {
+/** A logout; `then`: a change of the logged-out session object and its commit (React Router), which stores nothing. */
+async function logout(run: Run, where: string, s: Server, then?: Change): Promise<void> {
   const old = copyJar(run.jar);
-  const answer = await single(run, where, s, '/destroy', () => null);
+  const path = then === undefined ? '/destroy' : `/destroy?then=${q(then)}`;
+  const answer = await single(run, where, s, path, () => null);
+  if (answer?.idAfter)
+    run.model.problems.push(`${where}: the session was committed again as ${answer.idAfter}`);
   if (answer?.idBefore && !isEmpty(answer.before)) run.dead.push({ jar: old, id: answer.idBefore });
 }
 
@@ -485,7 +529,7 @@ async function runStep(run: Run, i: number, step: Step): Promise<void> {
       await single(run, where, s, '/read', (base) => base);
       return;
     case 'change':
-      await single(run, where, s, `/change?c=${q(step.c)}`, (base) => applied(base, step.c));
+      await single(run, where, s, `/change?c=${q(step.c)}`, (base) => applied(run, base, step.c));
       return;
     case 'pair':
       if (run.model.live) {
@@ -493,8 +537,8 @@ async function runStep(run: Run, i: number, step: Step): Promise<void> {
         return;
       }
       // no stored session yet: two new sessions at once would be two sessions; one after the other
-      await single(run, `${where} a`, s, `/change?c=${q(step.a)}`, (base) => applied(base, step.a));
-      await single(run, `${where} b`, s, `/change?c=${q(step.b)}`, (base) => applied(base, step.b));
+      await single(run, `${where} a`, s, `/change?c=${q(step.a)}`, (base) => applied(run, base, step.a));
+      await single(run, `${where} b`, s, `/change?c=${q(step.b)}`, (base) => applied(run, base, step.b));
       return;
     case 'saveTwice':
       await single(
@@ -502,32 +546,32 @@ async function runStep(run: Run, i: number, step: Step): Promise<void> {
         where,
         s,
         `/save-twice?c=${q(step.c)}&next=${q(step.next)}&wait=${step.wait ? 1 : 0}`,
-        (base) => applied(base, step.c, step.next),
+        (base) => applied(run, base, step.c, step.next),
         // koa-session judges its own save against what the request loaded, not what save() stored,
         // by the JSON text (key order included): a session left as it was loaded, keys in the same
         // order, keeps what the explicit save wrote; a key deleted and made again comes last, and the
         // session is saved as left
         (base, left) =>
           run.framework === 'koa' && JSON.stringify(left) === JSON.stringify(base)
-            ? applied(base, step.c)
+            ? applied(run, base, step.c)
             : left,
       );
       return;
     case 'reload':
       if (!run.model.live) {
         // a session never stored cannot be reloaded (express-session fails): the change alone
-        await single(run, where, s, `/change?c=${q(step.next)}`, (base) => applied(base, step.next));
+        await single(run, where, s, `/change?c=${q(step.next)}`, (base) => applied(run, base, step.next));
         return;
       }
       await single(run, where, s, `/reload?c=${q(step.c)}&next=${q(step.next)}`, (base) =>
-        applied(base, step.next),
+        applied(run, base, step.next),
       );
       return;
     case 'regenerate': {
       const old = copyJar(run.jar);
       const next = step.next === null ? '' : `&next=${q(step.next)}`;
       const answer = await single(run, where, s, `/regenerate?keep=${step.keep ? 1 : 0}${next}`, (base) =>
-        applied(step.keep ? base : {}, step.next),
+        applied(run, step.keep ? base : {}, step.next),
       );
       if (answer?.idBefore) {
         if (answer.idAfter === answer.idBefore)
@@ -542,16 +586,25 @@ async function runStep(run: Run, i: number, step: Step): Promise<void> {
         return;
       }
       // no stored session to race: the change, then the logout
-      await single(run, `${where} a`, s, `/change?c=${q(step.c)}`, (base) => applied(base, step.c));
+      await single(run, `${where} a`, s, `/change?c=${q(step.c)}`, (base) => applied(run, base, step.c));
       await logout(run, `${where} b`, s);
       return;
     case 'destroy':
       await logout(run, where, s);
       return;
+    case 'logoutCommit':
+      await logout(run, where, s, step.c);
+      return;
   }
 }
 
-/** The end of a run: both servers read the model's state, and no dead session opens again. */
+/** What a browser holding the cookie of an ended session changes: it must start a new session. */
+const AFTER_END: Change = { op: 'set', key: 'cart', value: 'after the end' };
+
+/**
+ * The end of a run: both servers read the model's state, and no dead session opens again: a change
+ * sent with its cookie starts a new session under a new id.
+ */
 async function finish(run: Run): Promise<void> {
   for (const s of [0, 1] as const) {
     const where = `final read on server ${s + 1}`;
@@ -561,14 +614,14 @@ async function finish(run: Run): Promise<void> {
     else run.model.read(where, answer);
   }
   for (const [i, { jar, id }] of run.dead.entries()) {
-    const where = `read with the cookie of ended session ${id}`;
-    const answer = await send(run, i % 2 === 0 ? 1 : 0, '/read', jar);
+    const where = `change with the cookie of ended session ${id}`;
+    const answer = await send(run, i % 2 === 0 ? 1 : 0, `/change?c=${q(AFTER_END)}`, jar);
     await settle(run, where);
     if (typeof answer === 'string') run.model.problems.push(`${where} answered ${answer}`);
     else if (!isEmpty(answer.before) || answer.idBefore === id) {
       run.model.lost += Object.keys(answer.before).length;
       run.model.problems.push(`${where}: it opened again (${answer.idBefore}) with ${show(answer.before)}`);
-    }
+    } else if (answer.idAfter === id) run.model.problems.push(`${where}: it was stored again under its id`);
   }
 }
 
@@ -582,7 +635,7 @@ interface Tally {
   failures: string[];
 }
 
-const frameworks: Framework[] = (['express', 'fastify', 'koa'] as const).filter(
+const frameworks: AnyFramework[] = (['express', 'fastify', 'koa', 'react-router', 'hono'] as const).filter(
   (f) => process.env.MODEL_ONLY === undefined || process.env.MODEL_ONLY === f,
 );
 
@@ -609,9 +662,8 @@ for (const framework of frameworks) {
     });
 
     for (const setup of setups) {
-      test(`${setupLabel(setup)}: every request reads what the model of the guarantees expects`, async () => {
+      test(`${setupLabel(setup, framework)}: every request reads what the model of the guarantees expects`, async () => {
         const config = {
-          framework,
           tableName,
           ...(setup.cacheSize !== undefined && { cacheSize: setup.cacheSize }),
           ...(setup.touchAfter !== undefined && { touchAfter: setup.touchAfter }),
@@ -620,11 +672,14 @@ for (const framework of frameworks) {
         const start = async () => {
           const appClient = await localClient();
           clients.push(appClient);
-          return startModelApp({
+          const app = {
             ...config,
             client: appClient,
             ...(setup.ownClient && { clientConfig: await localConfig() }),
-          });
+          };
+          return isWeb(framework)
+            ? startWebApp({ ...app, framework, lifetime: setup.lifetime, autoExtend: setup.autoExtend })
+            : startModelApp({ ...app, framework });
         };
         const apps = [await start(), await start()] as const;
         // runs after the first failure are fast-check shrinking it: not counted, and bounded in time;
@@ -665,7 +720,7 @@ for (const framework of frameworks) {
             },
           );
         } catch (err) {
-          tally.failures.push(setupLabel(setup));
+          tally.failures.push(setupLabel(setup, framework));
           throw err;
         } finally {
           tally.conflicts += apps.reduce((n, app) => n + app.conflicts(), 0);
