@@ -71,7 +71,7 @@ export function parseOptions(args: string[]): Options | undefined {
       'write-percent': { type: 'string', default: '5' },
       'session-bytes': { type: 'string', default: '2048' },
       'touch-after': { type: 'string' },
-      stores: { type: 'string', default: 'express,fastify,koa' },
+      stores: { type: 'string', default: 'express,fastify,koa,hono,react-router' },
       warmup: { type: 'string', default: '1000' },
       'warmup-slices': { type: 'string', default: '3' },
       'lead-in': { type: 'string', default: '100' },
@@ -205,6 +205,46 @@ export const catalogue: CatalogueEntry[] = [
   },
   { id: 'koa/raw', kind: 'floor', label: 'raw SDK floor' },
   { id: 'koa/cookie', kind: 'baseline', label: 'koa-session cookie (no database)' },
+  {
+    id: 'hono/ours',
+    kind: 'ours',
+    label: 'dynamodb-sessions, own client (direct path)',
+    needs: 'adapters/hono.ts',
+  },
+  {
+    id: 'hono/ours-client',
+    kind: 'ours',
+    label: 'dynamodb-sessions, plain client passed in (direct path)',
+    needs: 'adapters/hono.ts',
+  },
+  {
+    id: 'hono/ours-client-mw',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client with middleware passed in (SDK path)',
+    needs: 'adapters/hono.ts',
+  },
+  { id: 'hono/raw', kind: 'floor', label: 'raw SDK floor' },
+  { id: 'hono/memory', kind: 'baseline', label: 'hono-sessions MemoryStore (no database)' },
+  {
+    id: 'react-router/ours',
+    kind: 'ours',
+    label: 'dynamodb-sessions, own client (direct path)',
+    needs: 'adapters/react-router.ts',
+  },
+  {
+    id: 'react-router/ours-client',
+    kind: 'ours',
+    label: 'dynamodb-sessions, plain client passed in (direct path)',
+    needs: 'adapters/react-router.ts',
+  },
+  {
+    id: 'react-router/ours-client-mw',
+    kind: 'ours',
+    label: 'dynamodb-sessions, client with middleware passed in (SDK path)',
+    needs: 'adapters/react-router.ts',
+  },
+  { id: 'react-router/raw', kind: 'floor', label: 'raw SDK floor' },
+  { id: 'react-router/memory', kind: 'baseline', label: 'createMemorySessionStorage (no database)' },
 ];
 
 /** The stores `--stores` selects whose adapter exists, and notes on those left out. */

@@ -1,7 +1,7 @@
 /**
- * One benchmark server: a framework (express, fastify, koa) with one session store, in its own
- * process, listening on 127.0.0.1. Routes: `POST /login?u=N` (creates session N), `GET /account`
- * (reads the session, changes nothing), `POST /cart?k=&q=&n=` (changes the session).
+ * One benchmark server: a framework (express, fastify, koa, hono, react-router) with one session
+ * store, in its own process, listening on 127.0.0.1. Routes: `POST /login?u=N` (creates session
+ * N), `GET /account` (reads the session, changes nothing), `POST /cart?k=&q=&n=` (changes it).
  * The parent drives it over IPC: `start`/`stop` bracket a measured window (CPU time and DynamoDB
  * commands of this process over that window only), `seed` stores sessions directly.
  */
@@ -19,7 +19,7 @@ import { seededId } from './workload.ts';
 
 /** What the parent passes in `BENCH_SERVER` (JSON). */
 export interface ServerConfig {
-  framework: 'express' | 'fastify' | 'koa';
+  framework: 'express' | 'fastify' | 'koa' | 'hono' | 'react-router';
   store: string;
   endpoint: string;
   table: string;
@@ -60,6 +60,8 @@ const builders = {
   express: async () => (await import('./servers/express.ts')).expressApp,
   fastify: async () => (await import('./servers/fastify.ts')).fastifyApp,
   koa: async () => (await import('./servers/koa.ts')).koaApp,
+  hono: async () => (await import('./servers/hono.ts')).honoApp,
+  'react-router': async () => (await import('./servers/react-router.ts')).reactRouterApp,
 };
 const app = await (await builders[config.framework]())(config, client, counter);
 const port = await app.listen();

@@ -3,6 +3,7 @@
  * per request, a PutItem when the session changed, nothing else) for each framework, and the
  * loading of the published express-session stores.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -14,6 +15,8 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import session from 'express-session';
+import type { SessionData as HonoSessionData, Store as HonoStore } from 'hono-sessions';
+import type { SessionIdStorageStrategy } from 'react-router';
 
 type Callback<T = void> = (err: unknown, value?: T | null) => void;
 const defaultTtlSec = 86_400;
@@ -25,21 +28,32 @@ export class RawTable {
     private readonly table: string,
   ) {}
 
-  async get(id: string): Promise<Record<string, unknown> | null> {
+  /** The stored JSON text and expiry of a live session; `null` when absent or expired. */
+  async read(id: string): Promise<{ text: string; expiresAtSec: number } | null> {
     const { Item } = await this.client.send(
       new GetItemCommand({ TableName: this.table, Key: { id: { S: `sess#${id}` } } }),
     );
-    if (Item?.sess?.S === undefined || Number(Item.expires?.N) <= Date.now() / 1000) return null;
-    return JSON.parse(Item.sess.S) as Record<string, unknown>;
+    const expiresAtSec = Number(Item?.expires?.N);
+    if (Item?.sess?.S === undefined || expiresAtSec <= Date.now() / 1000) return null;
+    return { text: Item.sess.S, expiresAtSec };
+  }
+
+  async get(id: string): Promise<Record<string, unknown> | null> {
+    const item = await this.read(id);
+    return item && (JSON.parse(item.text) as Record<string, unknown>);
   }
 
   async put(id: string, data: unknown, expiresAtSec: number): Promise<void> {
+    await this.putText(id, JSON.stringify(data), expiresAtSec);
+  }
+
+  async putText(id: string, text: string, expiresAtSec: number): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
         Item: {
           id: { S: `sess#${id}` },
-          sess: { S: JSON.stringify(data) },
+          sess: { S: text },
           expires: { N: String(Math.ceil(expiresAtSec)) },
         },
       }),
@@ -126,6 +140,80 @@ export class RawKoaStore {
   destroy(key: string): Promise<void> {
     return this.raw.delete(key);
   }
+}
+
+/**
+ * The raw floor for hono-sessions (whose middleware saves every request's session, its access time
+ * and expiry moved): stores `_data`, with `_expire` as the item's expiry, and writes only when
+ * `_data` differs from what was loaded (its stored text, kept per session object). A new session's
+ * baseline is no data: hono-sessions creates an empty one for every visitor without a cookie.
+ */
+export class RawHonoStore implements HonoStore {
+  private readonly raw: RawTable;
+  private readonly loadedText = new WeakMap<object, string>();
+  constructor(client: DynamoDBClient, table: string) {
+    this.raw = new RawTable(client, table);
+  }
+  async getSessionById(sid?: string): Promise<HonoSessionData | null> {
+    const item = sid ? await this.raw.read(sid) : null;
+    if (!item) return null;
+    const session: HonoSessionData = {
+      _data: JSON.parse(item.text) as HonoSessionData['_data'],
+      _expire: new Date(item.expiresAtSec * 1000).toISOString(),
+      _delete: false,
+      _accessed: null,
+    };
+    this.loadedText.set(session, item.text);
+    return session;
+  }
+  createSession(sid: string, initialData: HonoSessionData): Promise<void> {
+    return this.persistSessionData(sid, initialData);
+  }
+  async persistSessionData(sid: string, session: HonoSessionData): Promise<void> {
+    const text = JSON.stringify(session._data);
+    if (text === (this.loadedText.get(session) ?? '{}')) return;
+    await this.raw.putText(sid, text, expiryOf(session._expire));
+    this.loadedText.set(session, text);
+  }
+  deleteSession(sid: string): Promise<void> {
+    return this.raw.delete(sid);
+  }
+}
+
+/**
+ * The raw floor for React Router, as `createSessionStorage`'s strategy: `readData` is one GetItem
+ * and keeps the stored text per id until that id's `updateData`, which writes only when the data's
+ * JSON differs from it; `createData` makes a 256-bit id and writes; `deleteData` deletes.
+ */
+export function rawReactRouterStrategy(
+  client: DynamoDBClient,
+  table: string,
+): Omit<SessionIdStorageStrategy, 'cookie'> {
+  const raw = new RawTable(client, table);
+  const readText = new Map<string, string>();
+  return {
+    async createData(data, expires) {
+      const id = randomBytes(32).toString('base64url');
+      await raw.put(id, data, expiryOf(expires));
+      return id;
+    },
+    async readData(id) {
+      const item = await raw.read(id);
+      if (!item) return null;
+      readText.set(id, item.text);
+      return JSON.parse(item.text) as Record<string, unknown>;
+    },
+    async updateData(id, data, expires) {
+      const text = JSON.stringify(data);
+      const was = readText.get(id);
+      readText.delete(id);
+      if (text !== was) await raw.putText(id, text, expiryOf(expires));
+    },
+    async deleteData(id) {
+      readText.delete(id);
+      await raw.delete(id);
+    },
+  };
 }
 
 /** How a published package was loaded: as published, or with a visible fix. */

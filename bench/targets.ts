@@ -83,6 +83,25 @@ export function checkTargets(run: RunResult): TargetCheck[] {
         1,
       ),
     );
+  // the frameworks without a published DynamoDB store: against their raw SDK floor
+  for (const framework of ['hono', 'react-router']) {
+    const floor = find(`${framework}/raw`);
+    const own = find(`${framework}/ours`);
+    const plain = find(`${framework}/ours-client`);
+    if (own && floor)
+      out.push(
+        cpuCheck(`${framework}, own client: CPU per request ≤ 0.75 × the raw SDK floor`, own, floor, 0.75),
+      );
+    if (plain && floor)
+      out.push(
+        cpuCheck(
+          `${framework}, plain client passed in: CPU per request ≤ 1.00 × the raw SDK floor`,
+          plain,
+          floor,
+          1,
+        ),
+      );
+  }
   if (ours && connect) out.push(cpuCheck('express: CPU per request ≤ connect-dynamodb', ours, connect, 1));
   const plainIds = find('express/ours-plain-ids');
   if (ours && plainIds)

@@ -1,4 +1,4 @@
-/** What the three framework servers share. */
+/** What the framework servers share. */
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -39,6 +39,8 @@ interface Adapters {
   express: typeof import('../../adapters/express.ts');
   fastify: typeof import('../../adapters/fastify.ts');
   koa: typeof import('../../adapters/koa.ts');
+  hono: typeof import('../../adapters/hono.ts');
+  'react-router': typeof import('../../adapters/react-router.ts');
 }
 
 /**

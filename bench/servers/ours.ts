@@ -50,6 +50,9 @@ type StoreClass<S> = new (
   options: Record<string, unknown>,
 ) => S & { engine: { stats: SessionEngine['stats'] } };
 
+/** What makes one of this package's stores from the engine's options (a class, or a factory). */
+type StoreMaker<S> = (options: Record<string, unknown>) => S & { engine: { stats: SessionEngine['stats'] } };
+
 /**
  * This package's store of one framework for the run's `ours*` store id, counted as its path
  * allows; `undefined` for any other id. `client` is the one the other stores get (with the
@@ -61,8 +64,18 @@ export function ourStore<S>(
   client: DynamoDBClient,
   counter: CommandCounter,
 ): S | undefined {
+  return ourStoreFrom((options) => new Store(options), config, client, counter);
+}
+
+/** `ourStore` for an adapter that is a factory function (React Router's `createDynamoDBSessionStorage`). */
+export function ourStoreFrom<S>(
+  make: StoreMaker<S>,
+  config: ServerConfig,
+  client: DynamoDBClient,
+  counter: CommandCounter,
+): S | undefined {
   const watched = (options: Record<string, unknown>): S => {
-    const store = new Store(options);
+    const store = make(options);
     watch(store.engine, counter);
     return store;
   };
@@ -74,9 +87,9 @@ export function ourStore<S>(
     case 'ours-client':
       return watched(plainClientOptions(config));
     case 'ours-client-mw':
-      return new Store(clientOptions(config, client));
+      return make(clientOptions(config, client));
     case 'ours-client-sdk':
-      return new Store({ ...clientOptions(config, client), transport: 'sdk' });
+      return make({ ...clientOptions(config, client), transport: 'sdk' });
   }
   return undefined;
 }
