@@ -24,7 +24,7 @@ export interface ExampleDynamoDB {
   stop(): Promise<void>;
 }
 
-const usage = 'Usage: npm run example[:express|:fastify|:koa] [-- --aws]';
+const usage = 'Usage: npm run example[:express|:fastify|:koa|:hono|:react-router] [-- --aws]';
 
 /** Prints one line and exits: a wrong setting is not a crash, and needs no stack trace. */
 function fail(message: string): never {

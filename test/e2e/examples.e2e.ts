@@ -15,7 +15,13 @@ import { endpoint, localClient } from '../integration/helpers.ts';
 import { assertClosed, exitOf, withoutAws } from './processes.ts';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const examples = (process.env.E2E_EXAMPLES?.split(',') ?? ['express', 'fastify', 'koa']) as string[];
+const examples = (process.env.E2E_EXAMPLES?.split(',') ?? [
+  'express',
+  'fastify',
+  'koa',
+  'hono',
+  'react-router',
+]) as string[];
 const client = await localClient();
 let browser: Browser;
 
@@ -49,6 +55,7 @@ async function startExample(name: string, tableName: string): Promise<{ base: st
   return { base: `http://127.0.0.1:${port}`, child };
 }
 
+/** Items holding session data (a destroyed session's tombstone holds none). */
 async function sessionItems(tableName: string): Promise<number> {
   // a test may scan its own small table; the store never does
   const out = await client.send(
@@ -57,6 +64,14 @@ async function sessionItems(tableName: string): Promise<number> {
       FilterExpression: 'attribute_exists(sess)',
       ConsistentRead: true,
     }),
+  );
+  return out.Count ?? 0;
+}
+
+/** Items of any kind, tombstones included. */
+async function allItems(tableName: string): Promise<number> {
+  const out = await client.send(
+    new ScanCommand({ TableName: tableName, Select: 'COUNT', ConsistentRead: true }),
   );
   return out.Count ?? 0;
 }
@@ -85,13 +100,18 @@ describe('the examples in a real browser', () => {
   });
 
   for (const name of examples) {
-    test(`${name}: log in, reload, see the session, log out`, async () => {
+    test(`${name}: the login page alone stores nothing; log in, reload, see the session, log out`, async (t) => {
       const tableName = `e2e_${name}_${Date.now()}`;
       const { base, child } = await startExample(name, tableName);
+      // a failed assertion must not leave the example running (after a clean exit this does nothing)
+      t.after(() => child.kill('SIGKILL'));
       const context = await browser.newContext();
       try {
         const page = await context.newPage();
         await page.goto(`${base}/`);
+        // a visitor who only views the login page (twice: with whatever cookie the first view set) costs no write
+        await page.reload();
+        assert.equal(await allItems(tableName), 0, 'nothing is stored before login');
         await page.fill('input[name="name"]', 'Ada');
         await Promise.all([page.waitForURL(`${base}/`), page.click('button[type="submit"]')]);
         assert.match((await page.textContent('#welcome')) ?? '', /Ada/);
