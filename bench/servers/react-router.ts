@@ -17,6 +17,7 @@ import {
   type Session,
   type SessionStorage,
 } from 'react-router';
+import { resourceRoute, serverBuild } from '../../dev/react-router-build.ts';
 import type { CommandCounter } from '../counter.ts';
 import type { BenchApp, ServerConfig } from '../server.ts';
 import { rawReactRouterStrategy } from '../stores.ts';
@@ -59,13 +60,8 @@ async function answer(storage: SessionStorage, session: Session, body: unknown):
 
 const noSession = (): Response => Response.json({ error: 'no session' }, { status: 401 });
 
-/** A route module of the build. Its type asks for a component; a resource route has none. */
-type RouteModule = NonNullable<ServerBuild['routes'][string]>['module'];
-const resource = (module: Partial<Pick<RouteModule, 'loader' | 'action'>>): RouteModule =>
-  module as RouteModule;
-
 /** A server build of the three resource routes under an empty root route. */
-function serverBuild(storage: SessionStorage, sessionBytes: number): ServerBuild {
+function benchBuild(storage: SessionStorage, sessionBytes: number): ServerBuild {
   const session = (request: Request) => storage.getSession(request.headers.get('Cookie'));
   const query = (request: Request, name: string) => int(new URL(request.url).searchParams.get(name));
   const login = async ({ request }: ActionFunctionArgs) => {
@@ -91,23 +87,15 @@ function serverBuild(storage: SessionStorage, sessionBytes: number): ServerBuild
     s.set('visits', app.visits);
     return answer(storage, s, { ok: true, rev: app.cart.rev });
   };
-  return {
-    entry: { module: { default: () => new Response('Not Found', { status: 404 }) } },
-    routes: {
-      root: { id: 'root', path: '', module: resource({}) },
-      login: { id: 'login', parentId: 'root', path: 'login', module: resource({ action: login }) },
-      account: { id: 'account', parentId: 'root', path: 'account', module: resource({ loader: account }) },
-      cart: { id: 'cart', parentId: 'root', path: 'cart', module: resource({ action: cart }) },
-    },
-    assets: { entry: { imports: [], module: '' }, routes: {}, url: '', version: '1' },
-    publicPath: '/',
-    assetsBuildDirectory: '',
-    future: {},
-    ssr: true,
-    isSpaMode: false,
-    prerender: [],
-    routeDiscovery: { mode: 'initial', manifestPath: '/__manifest' },
-  };
+  return serverBuild(
+    [
+      { id: 'root', path: '', module: resourceRoute({}) },
+      { id: 'login', parentId: 'root', path: 'login', module: resourceRoute({ action: login }) },
+      { id: 'account', parentId: 'root', path: 'account', module: resourceRoute({ loader: account }) },
+      { id: 'cart', parentId: 'root', path: 'cart', module: resourceRoute({ action: cart }) },
+    ],
+    { default: () => new Response('Not Found', { status: 404 }) },
+  );
 }
 
 export async function reactRouterApp(
@@ -116,7 +104,7 @@ export async function reactRouterApp(
   counter: CommandCounter,
 ): Promise<BenchApp> {
   const storage = await makeStorage(config, client, counter);
-  const handler = createRequestHandler(serverBuild(storage, config.sessionBytes), 'production');
+  const handler = createRequestHandler(benchBuild(storage, config.sessionBytes), 'production');
   const engine = (storage as { engine?: { stats(): unknown } }).engine;
   return {
     listen: () => listen(getRequestListener((request) => handler(request))),

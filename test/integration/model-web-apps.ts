@@ -25,11 +25,11 @@ import {
   createCookie,
   createRequestHandler,
   createSession,
-  type ServerBuild,
   type Session,
 } from 'react-router';
 import { DynamoDBStore as HonoStore } from '../../adapters/hono.ts';
 import { createDynamoDBSessionStorage } from '../../adapters/react-router.ts';
+import { resourceRoute, serverBuild } from '../../dev/react-router-build.ts';
 import { listen } from './helpers.ts';
 import {
   act,
@@ -98,10 +98,6 @@ export function startWebApp(config: WebAppConfig): Promise<ModelApp> {
   return config.framework === 'react-router' ? startReactRouter(config) : startHono(config);
 }
 
-/** A route module of the build. Its type asks for a component; a resource route has none. */
-type RouteModule = NonNullable<ServerBuild['routes'][string]>['module'];
-const resource = (module: Pick<RouteModule, 'action'>): RouteModule => module as RouteModule;
-
 async function startReactRouter(config: WebAppConfig): Promise<ModelApp> {
   const tracker = new Tracker();
   const cookie = createCookie('__session', {
@@ -156,28 +152,18 @@ async function startReactRouter(config: WebAppConfig): Promise<ModelApp> {
     return Response.json(answer, last === undefined ? {} : { headers: { 'Set-Cookie': last } });
   };
 
-  const build: ServerBuild = {
-    entry: {
-      module: {
-        default: () => new Response('Not Found', { status: 404 }),
-        handleError: (error) => {
-          tracker.errors.push(error);
-        },
+  const build = serverBuild(
+    [
+      { id: 'root', path: '', module: resourceRoute({}) },
+      { id: 'act', parentId: 'root', path: ':action', module: resourceRoute({ action }) },
+    ],
+    {
+      default: () => new Response('Not Found', { status: 404 }),
+      handleError: (error) => {
+        tracker.errors.push(error);
       },
     },
-    routes: {
-      root: { id: 'root', path: '', module: resource({}) },
-      act: { id: 'act', parentId: 'root', path: ':action', module: resource({ action }) },
-    },
-    assets: { entry: { imports: [], module: '' }, routes: {}, url: '', version: '1' },
-    publicPath: '/',
-    assetsBuildDirectory: '',
-    future: {},
-    ssr: true,
-    isSpaMode: false,
-    prerender: [],
-    routeDiscovery: { mode: 'initial', manifestPath: '/__manifest' },
-  };
+  );
   const handler = createRequestHandler(build, 'production');
   const server = createServer(getRequestListener((request) => handler(request)));
   const base = await listen(server);
