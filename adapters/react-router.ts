@@ -25,6 +25,12 @@ import { afterEarlierSave, secondsOf } from './shared.js';
 /** A session's data as React Router hands it to a storage (flash values under `__flash_<name>__`). @public */
 export type ReactRouterSessionData = Record<string, unknown>;
 
+/** React Router's `createCookie` options, and the cookie's name. @public */
+export interface SessionCookieOptions extends CookieOptions {
+  /** The cookie's name. @defaultValue `'__session'` */
+  name?: string;
+}
+
 /** Options of `createDynamoDBSessionStorage`: the session cookie, and the engine's options. @public */
 export interface DynamoDBSessionStorageOptions extends EngineOptions<ReactRouterSessionData> {
   /**
@@ -33,7 +39,7 @@ export interface DynamoDBSessionStorageOptions extends EngineOptions<ReactRouter
    * the session's lifetime, else the store's `ttl` (a browser-session cookie).
    * @defaultValue `{ name: '__session' }`
    */
-  cookie?: Cookie | (CookieOptions & { name?: string });
+  cookie?: Cookie | SessionCookieOptions;
 }
 
 /** React Router's `SessionStorage`, with the engine behind it. @public */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { endpoint } from '../integration/helpers.ts';
-import { installGroups, readme, root, snippets } from './readme.ts';
+import { frameworkOf, installGroups, readme, root, snippets } from './readme.ts';
 
 /** Outside the repository, so that nothing resolves through its node_modules; one per checkout. */
 export const outsideDir = join(
@@ -23,7 +23,7 @@ const manifestPath = join(outsideDir, 'manifest.json');
 export interface ReadmeApp {
   /** The README's file, e.g. `examples/readme/koa.ts`, copied as `app.ts`. */
   path: string;
-  /** `express`, `fastify` or `koa`. */
+  /** `express`, `fastify`, `koa`, `react-router` or `hono`. */
   framework: string;
   folder: string;
   /** What was installed there. */
@@ -39,9 +39,15 @@ export interface Outside {
   readmeApps: ReadmeApp[];
 }
 
-/** `name@version` with the version this repository has installed, so that npm can use its cache. */
+/**
+ * `name@version` with the version this repository has installed, so that npm can use its cache.
+ * React Router 8 needs Node.js 22.22 or later (its `engines`): on an older Node.js, the React Router
+ * 7 this repository also installs (as `react-router-7`).
+ */
 function pinned(name: string): string {
-  const manifest = join(root, 'node_modules', name, 'package.json');
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const folder = name === 'react-router' && major * 100 + minor < 2222 ? 'react-router-7' : name;
+  const manifest = join(root, 'node_modules', folder, 'package.json');
   return `${name}@${JSON.parse(readFileSync(manifest, 'utf8')).version}`;
 }
 
@@ -70,12 +76,13 @@ export async function prepare(): Promise<Outside> {
   const appPackages = [
     ...['@aws-sdk/client-dynamodb', 'express', 'express-session', 'fastify'].map(pinned),
     ...['@fastify/session', '@fastify/cookie', 'fastify-plugin', 'koa', 'koa-session'].map(pinned),
+    ...['hono', 'hono-sessions', '@hono/node-server', 'react-router', 'react'].map(pinned),
   ];
 
   const text = readme();
   const { common, frameworks } = installGroups(text);
   const readmeApps = snippets(text).map(({ path }): ReadmeApp => {
-    const framework = /examples\/readme\/(\w+)\.ts$/.exec(path)?.[1] ?? '';
+    const framework = frameworkOf(path);
     const folder = join(outsideDir, `readme-${basename(path, '.ts')}`);
     const names = [...common, ...(frameworks.get(framework) ?? [])];
     const packages = names.map((name) => (name === 'dynamodb-sessions' ? tarball : pinned(name)));

@@ -25,9 +25,18 @@ export function snippets(text: string): Snippet[] {
   return found;
 }
 
+/** The frameworks of the README's apps, by their file's name (`examples/readme/react-router.ts`). */
+export const readmeFrameworks = ['express', 'fastify', 'koa', 'react-router', 'hono'];
+
+/** The framework of a README app's file: `examples/readme/react-router.ts` is `react-router`. */
+export function frameworkOf(path: string): string {
+  return /examples\/readme\/([\w-]+)\.ts$/.exec(path)?.[1] ?? '';
+}
+
 /**
- * The packages of the Install section's `npm install` lines, by group: lines under `# Express`,
- * `# Fastify` or `# Koa` belong to that framework; every other line is for every app.
+ * The packages of the Install section's `npm install` lines, by group: lines under a framework's
+ * heading (`# Express`, `# React Router (...)`) belong to that framework; every other line is for
+ * every app.
  */
 export function installGroups(text: string): { common: string[]; frameworks: Map<string, string[]> } {
   const section = /^## Install\n([\s\S]*?)^## /m.exec(text)?.[1] ?? '';
@@ -36,10 +45,10 @@ export function installGroups(text: string): { common: string[]; frameworks: Map
   const frameworks = new Map<string, string[]>();
   let group = common;
   for (const line of block.split('\n')) {
-    const heading = /^# (\w+)/.exec(line)?.[1];
+    const heading = /^# ([\w ]+)/.exec(line)?.[1];
     if (heading) {
-      const framework = heading.toLowerCase();
-      group = ['express', 'fastify', 'koa'].includes(framework) ? [] : common;
+      const framework = heading.trim().toLowerCase().replace(/ /g, '-');
+      group = readmeFrameworks.includes(framework) ? [] : common;
       if (group !== common) frameworks.set(framework, group);
       continue;
     }

@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { installGroups, readme, root, snippets } from '../pack/readme.ts';
+import { frameworkOf, installGroups, readme, root, snippets } from '../pack/readme.ts';
 
 const text = readme();
 const marked = snippets(text);
 
 test('each checked README code block is its file, byte for byte', () => {
-  assert.ok(marked.length >= 3, `expected the Express, Fastify and Koa apps, found ${marked.length}`);
+  assert.ok(
+    marked.length >= 5,
+    `expected the Express, Fastify, Koa, React Router and Hono apps, found ${marked.length}`,
+  );
   for (const { path, block } of marked) {
     assert.ok(existsSync(join(root, path)), `${path} exists`);
     assert.equal(
@@ -35,7 +38,7 @@ test('the Install section names a framework group for each checked app, and the 
   const { common, frameworks } = installGroups(text);
   assert.ok(common.includes('dynamodb-sessions'), `common packages: ${common.join(' ')}`);
   for (const { path } of marked) {
-    const framework = /examples\/readme\/(\w+)\.ts$/.exec(path)?.[1] ?? '';
+    const framework = frameworkOf(path);
     assert.ok(frameworks.get(framework)?.length, `an npm install line under "# ${framework}"`);
   }
   const all = [...common, ...[...frameworks.values()].flat()];
