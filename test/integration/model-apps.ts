@@ -15,7 +15,7 @@
  * - `/destroy`: logout (React Router: `then=`, a change and a commit of the session after it)
  * Any route given `g=<gate>` waits once its session is loaded, until the test releases the gate.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
@@ -299,6 +299,27 @@ export function conflictsIn(stats: object): number {
   return typeof n === 'number' ? n : 0;
 }
 
+/** A model app served by `server` (listening once this resolves), its store closed with it. */
+export async function served(
+  server: Server,
+  tracker: Tracker,
+  store: { engine: { stats(): object }; close(): void },
+): Promise<ModelApp> {
+  const base = await listen(server);
+  return {
+    base,
+    errors: tracker.errors,
+    idle: () => tracker.idle(),
+    conflicts: () => conflictsIn(store.engine.stats()),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        store.close();
+      }),
+  };
+}
+
 export function startModelApp(config: ModelAppConfig): Promise<ModelApp> {
   if (config.framework === 'express') return startExpress(config);
   if (config.framework === 'fastify') return startFastify(config);
@@ -340,19 +361,7 @@ async function startExpress(config: ModelAppConfig): Promise<ModelApp> {
     if (!res.headersSent) res.status(500).json({ error: err.message });
   });
   const server = createServer(app);
-  const base = await listen(server);
-  return {
-    base,
-    errors: tracker.errors,
-    idle: () => tracker.idle(),
-    conflicts: () => conflictsIn(store.engine.stats()),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        store.close();
-      }),
-  };
+  return served(server, tracker, store);
 }
 
 async function startFastify(config: ModelAppConfig): Promise<ModelApp> {
@@ -440,17 +449,5 @@ async function startKoa(config: ModelAppConfig): Promise<ModelApp> {
     ctx.body = await act(ctx.path.slice(1), ctx.query, handle, tracker);
   });
   const server = createServer(app.callback());
-  const base = await listen(server);
-  return {
-    base,
-    errors: tracker.errors,
-    idle: () => tracker.idle(),
-    conflicts: () => conflictsIn(middleware.store.engine.stats()),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        middleware.store.close();
-      }),
-  };
+  return served(server, tracker, middleware.store);
 }

@@ -30,12 +30,10 @@ import {
 import { DynamoDBStore as HonoStore } from '../../adapters/hono.ts';
 import { createDynamoDBSessionStorage } from '../../adapters/react-router.ts';
 import { resourceRoute, serverBuild } from '../../dev/react-router-build.ts';
-import { listen } from './helpers.ts';
 import {
   act,
   type Change,
   changeSession,
-  conflictsIn,
   type Data,
   engineOptions,
   type Handle,
@@ -44,6 +42,7 @@ import {
   type ModelAppConfig,
   type SessionView,
   secret,
+  served,
   Tracker,
 } from './model-apps.ts';
 
@@ -166,19 +165,7 @@ async function startReactRouter(config: WebAppConfig): Promise<ModelApp> {
   );
   const handler = createRequestHandler(build, 'production');
   const server = createServer(getRequestListener((request) => handler(request)));
-  const base = await listen(server);
-  return {
-    base,
-    errors: tracker.errors,
-    idle: () => tracker.idle(),
-    conflicts: () => conflictsIn(storage.engine.stats()),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        storage.close();
-      }),
-  };
+  return served(server, tracker, storage);
 }
 
 interface HonoEnv {
@@ -226,17 +213,5 @@ async function startHono(config: WebAppConfig): Promise<ModelApp> {
     return c.json({ error: err.message }, 500);
   });
   const server = createServer(getRequestListener(app.fetch));
-  const base = await listen(server);
-  return {
-    base,
-    errors: tracker.errors,
-    idle: () => tracker.idle(),
-    conflicts: () => conflictsIn(store.engine.stats()),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        store.close();
-      }),
-  };
+  return served(server, tracker, store);
 }
