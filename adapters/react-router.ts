@@ -154,18 +154,10 @@ export function createDynamoDBSessionStorage<Data = SessionData, FlashData = Dat
           const mine = was && (was.id === session.id || session.id === '') ? was : undefined;
           if (!mine && Object.keys(data).length === 0) return undefined;
           const sid = mine?.id ?? newId();
-          // not a promise: unchanged data whose expiry is not due, nothing to write
-          const saving = engine.setEager(sid, data, expiresAtSec, { loaded: mine?.record ?? null });
-          const stored = saving instanceof Promise ? await saving : saving;
-          // a write made or refused: a refused one hands back the very record loaded (the session was
-          // destroyed, deleted or expired meanwhile, or for an expiry-only write a newer version's
-          // expiry stands); one read, on that rare path only, tells a logout elsewhere from the latter
-          const gone =
-            !stored ||
-            (saving instanceof Promise && stored === mine?.record && (await engine.load(sid)) === null);
+          const stored = await engine.set(sid, data, expiresAtSec, { loaded: mine?.record ?? null });
           // destroyed, deleted or expired meanwhile (a logout elsewhere): not written back, cookie cleared
-          known.set(session, stored && !gone ? { id: sid, record: stored } : { id: sid, destroyed: true });
-          return gone ? undefined : sid;
+          known.set(session, stored ? { id: sid, record: stored } : { id: sid, destroyed: true });
+          return stored ? sid : undefined;
         });
         return id === undefined ? cleared(serializeOptions) : cookie.serialize(id, serializeOptions);
       }),

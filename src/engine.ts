@@ -188,7 +188,8 @@ export class SessionEngine<T extends object = Record<string, unknown>> {
    * write wins for a key both changed). A session destroyed, deleted or expired meanwhile is not
    * written back, and that is not an error.
    * @returns what to pass as `loaded` to a later save of the same request: the session as now stored
-   * when it holds exactly this data, else the record given (its own changes are then re-applied again)
+   * when it holds exactly this data, else the record given (its own changes are then re-applied again);
+   * `null` when the session was destroyed, deleted or expired meanwhile (nothing was written)
    * @throws SessionDataError, SessionTooLargeError, InvalidSessionIdError, InvalidArgumentError,
    * SessionConflictError, StoreUnavailableError
    */

@@ -264,7 +264,7 @@ export class SessionWriter<T> {
       if (fresh !== undefined) {
         if (!fresh) {
           this.#gone(s.id, s.key, 'PutItem');
-          return batch.map((j) => j.s.loaded);
+          return batch.map(() => null);
         }
         const ownWrite = written?.version === fresh.version && written.json === fresh.json;
         // a new session never takes a live session's place, whatever its data: its id is not unique
@@ -284,7 +284,7 @@ export class SessionWriter<T> {
         // lost): at most the expiry moves
         const touched =
           expires === base.expiresAtSec ? base : await this.#touchLoaded(s.id, s.key, base, expires);
-        return batch.map((j) => this.#keepOrigin(touched, j));
+        return batch.map((j) => (touched ? this.#keepOrigin(touched, j) : null));
       }
       const created = base === null;
       const version = base ? base.version + 1 : firstVersion();
@@ -298,7 +298,7 @@ export class SessionWriter<T> {
         if (moving && !(await this.#finishMove(s, created, version))) {
           q.latest = undefined;
           this.#gone(s.id, s.key, 'PutItem');
-          return batch.map((j) => j.s.loaded);
+          return batch.map(() => null);
         }
         return batch.map((j) => this.#keepOrigin(record, j));
       }
@@ -369,8 +369,11 @@ export class SessionWriter<T> {
     key: string,
     loaded: SessionRecord<T>,
     expires: number,
-  ): Promise<SessionRecord<T>> {
-    if ((await this.#writeExpiry(id, key, expires, loaded.version)) !== 'written') return loaded;
+  ): Promise<SessionRecord<T> | null> {
+    const outcome = await this.#writeExpiry(id, key, expires, loaded.version);
+    // a newer version's expiry stands: what was loaded is still what this request knows
+    if (outcome === 'stale') return loaded;
+    if (outcome !== 'written') return null;
     const touched = recordOf(baselineOf(loaded), expires, loaded.version, loaded.json);
     const origin = this.#origins.get(loaded);
     if (origin) this.#origins.set(touched, origin);
