@@ -51,6 +51,15 @@ function withResponse(err: unknown): unknown {
   return err;
 }
 
+/** Runs a store call, its errors given their response for Hono. */
+async function answered<R>(task: () => Promise<R>): Promise<R> {
+  try {
+    return await task();
+  } catch (err) {
+    throw withResponse(err);
+  }
+}
+
 function failingSession(err: unknown): SessionData {
   const fail = (): never => {
     throw err;
@@ -125,11 +134,7 @@ export class DynamoDBStore implements Store {
 
   /** Destroys a session; nothing in flight can write it back. @throws StoreUnavailableError */
   async deleteSession(sessionId: string): Promise<void> {
-    try {
-      if (sessionId) await this.engine.destroy(sessionId);
-    } catch (err) {
-      throw withResponse(err);
-    }
+    if (sessionId) await answered(() => this.engine.destroy(sessionId));
   }
 
   /**
@@ -163,16 +168,14 @@ export class DynamoDBStore implements Store {
     // the `_expire` handed out, given back (under a rotated id too): no expiry of the session's own
     const own = load?.expire !== undefined && expire === load.expire ? undefined : secondsOf(expire);
     const expiresAtSec = own ?? this.engine.defaultExpiry();
-    try {
-      // a session saved twice (key rotation, an app's own call) waits for its earlier save
-      await afterEarlierSave(session, async () => {
+    // a session saved twice (key rotation, an app's own call) waits for its earlier save
+    await answered(async () =>
+      afterEarlierSave(session, async () => {
         const options = { loaded: mine?.record ?? null };
         const record = await this.engine.set(id, data as HonoSessionEntries, expiresAtSec, options);
         // a later save of this object starts from what this one stored
         if (record && isRecord(session)) loaded.set(session, { id, record, expire: load?.expire });
-      });
-    } catch (err) {
-      throw withResponse(err);
-    }
+      }),
+    );
   }
 }
